@@ -1,0 +1,30 @@
+"""Recurrent networks from scratch in NumPy: forward passes and exact backpropagation through time.
+
+Conventions (the book's): row vectors and batch-first arrays. ``x`` is (batch, time, input_size),
+``h_t = tanh(x_t W + h_{t-1} U + b)`` with ``W`` (input, hidden) and ``U`` (hidden, hidden).
+
+Cells: :class:`RNN` (Elman, 1990), :class:`LSTM` (Hochreiter & Schmidhuber, 1997; Gers et al., 2000),
+:class:`GRU` (Cho et al., 2014). Pieces: :class:`Linear`, :class:`Embedding`, losses, :class:`SGD`,
+:class:`Adam`, :func:`clip_grad_norm`, :func:`truncated_bptt`, :func:`gradcheck`.
+"""
+
+from .functional import log_softmax, relu, sigmoid, softmax, tanh
+from .gradcheck import GradcheckResult, gradcheck, numerical_gradient
+from .gru import GRU
+from .layers import Embedding, Linear
+from .losses import mse, softmax_cross_entropy
+from .lstm import LSTM
+from .models import CELLS, LanguageModel, SequenceClassifier, make_cell
+from .module import Module
+from .optim import SGD, Adam, clip_grad_norm
+from .recurrent import RecurrentStack
+from .rnn import RNN
+from .tbptt import chunk_slices, truncated_bptt
+
+__all__ = [
+    "RNN", "LSTM", "GRU", "RecurrentStack", "Module", "Linear", "Embedding",
+    "SequenceClassifier", "LanguageModel", "CELLS", "make_cell",
+    "softmax_cross_entropy", "mse", "SGD", "Adam", "clip_grad_norm",
+    "truncated_bptt", "chunk_slices", "gradcheck", "numerical_gradient", "GradcheckResult",
+    "sigmoid", "tanh", "relu", "softmax", "log_softmax",
+]
