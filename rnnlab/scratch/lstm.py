@@ -71,9 +71,11 @@ class LSTM(RecurrentStack):
         cs = np.empty_like(hs)
         tanh_cs = np.empty((T,) + h0.shape, dtype=self.dtype)
         hs[0], cs[0] = h0, c0
+        recurrent = np.empty(gates.shape[1:], dtype=self.dtype)  # reused: no allocation per step
         for t in range(T):
             a = gates[t]
-            a += hs[t] @ U_scaled
+            np.matmul(hs[t], U_scaled, out=recurrent)
+            a += recurrent
             np.tanh(a, out=a)
             a *= scale
             a += shift  # a is now [i, f, g, o]
@@ -108,7 +110,7 @@ class LSTM(RecurrentStack):
             np.multiply(dc_factors[t], dc[:, None, :], out=dpre[t, :, : 3 * H].reshape(B, 3, H))
             np.multiply(dh, dh_to_o[t], out=dpre[t, :, 3 * H :])
             dc *= forget[t]
-            dh = dpre[t] @ U_T
+            np.matmul(dpre[t], U_T, out=dh)
         grads = {
             "W": weight_gradient(x, dpre),
             "U": weight_gradient(hs[:-1], dpre),
