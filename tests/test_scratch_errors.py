@@ -67,10 +67,10 @@ def test_backward_with_wrong_dout_modifies_nothing(model):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"input_size": 0}, ValueError, "input_size must be a positive int, got 0"),
-        ({"hidden_size": 2.5}, TypeError, "hidden_size must be a positive int, got float"),
-        ({"num_layers": -1}, ValueError, "num_layers must be a positive int, got -1"),
-        ({"seed": 1.5}, TypeError, "seed must be an int or None, got float"),
+        ({"input_size": 0}, ValueError, "input_size must be an int >= 1, received 0"),
+        ({"hidden_size": 2.5}, TypeError, "hidden_size must be an int, received float"),
+        ({"num_layers": -1}, ValueError, "num_layers must be an int >= 1, received -1"),
+        ({"seed": 1.5}, TypeError, "seed must be an int, received float"),
         ({"dtype": np.int32}, TypeError, "dtype must be float32 or float64, got int32"),
     ],
 )

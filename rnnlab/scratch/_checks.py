@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from .._checks import check_int
+from .._checks import check_seed as check_int_seed
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_positive_int(value: object, name: str) -> int:
-    """Return ``value`` as an int, or raise if it is not a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
+    """Return ``value`` as an int, or raise if it is not an int >= 1."""
+    return check_int(name, value, minimum=1)
 
 
 def check_seed(seed: object) -> int | None:
-    """Accept None or an int as a random seed."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__} {seed!r}")
-    return int(seed)
+    """Accept None (fresh entropy) or an int >= 0 as a random seed."""
+    return None if seed is None else check_int_seed(seed)
 
 
 def check_float_dtype(dtype: object) -> np.dtype:

@@ -1,0 +1,72 @@
+"""Argument checks shared across rnnlab: every error names what was expected and what was received."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def check_seed(seed: Any) -> int:
+    """Return ``seed`` as an int, or raise ``TypeError`` naming the bad value.
+
+    ``bool`` is rejected although it subclasses ``int``: ``seed=True`` is always a mistake.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, received {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be an int >= 0, received {seed}")
+    return int(seed)
+
+
+def make_rng(seed: Any) -> np.random.Generator:
+    """Check ``seed`` and return a fresh ``numpy.random.Generator`` built from it."""
+    return np.random.default_rng(check_seed(seed))
+
+
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an int ``>= minimum``.
+
+    Raises:
+        TypeError: if ``value`` is not an int (floats such as ``10.0`` included).
+        ValueError: if ``value < minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, received {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, received {value}")
+    return int(value)
+
+
+def check_float(name: str, value: Any, minimum: float = 0.0, *, strict: bool = False) -> float:
+    """Return ``value`` as a float if it is a real number ``>= minimum`` (``> minimum`` if ``strict``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, received {type(value).__name__} {value!r}")
+    value = float(value)
+    too_small = value <= minimum if strict else value < minimum
+    if too_small or not np.isfinite(value):
+        relation = ">" if strict else ">="
+        raise ValueError(f"{name} must be a finite number {relation} {minimum}, received {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
+    if value not in choices:
+        raise ValueError(f"unknown {name}: expected one of {list(choices)}, received {value!r}")
+    return value
+
+
+def check_fractions(fractions: Any) -> tuple[float, float, float]:
+    """Check (train, val, test) fractions: three numbers > 0 that sum to 1."""
+    try:
+        parts = tuple(float(f) for f in fractions)
+    except TypeError:
+        raise TypeError(f"fractions must be a sequence of 3 numbers, received {fractions!r}") from None
+    if len(parts) != 3 or min(parts) <= 0 or abs(sum(parts) - 1.0) > 1e-6:
+        raise ValueError(
+            f"fractions must be 3 numbers > 0 summing to 1 (train, val, test), received {fractions!r}"
+        )
+    return parts  # type: ignore[return-value]

@@ -1,0 +1,61 @@
+"""Data for the book: synthetic tasks, and real data sets that ship with Python or its packages.
+
+Nothing here touches the network. Randomised functions take a ``seed`` (an int; anything else
+raises ``TypeError``), return NumPy arrays whose shapes their docstrings give, and never put the
+same item in two splits. Loaders import scikit-learn, pandas and vega_datasets only when called.
+
+Modules, one job each:
+
+* ``synthetic``: event order, adding problem, copy task, echo, sine waves (chapters 1-5).
+* ``text``: a character-level English corpus from ``pydoc_data`` and next-character windows.
+* ``sentiment``: sentences where word order and negation decide the label.
+* ``dates``: human-written dates (English and Chinese) to ISO 8601.
+* ``images``: 8x8 digits as row sequences; moving-digit videos.
+* ``series``: stock prices and Seattle weather, windowed without look-ahead.
+* ``vocab``, ``splits``: the shared plumbing.
+"""
+
+from rnnlab.data.dates import date_dataset, date_vocabs, decode_iso, encode_dates, format_date, random_dates
+from rnnlab.data.images import digits_sequences, moving_digit_videos
+from rnnlab.data.sentiment import (
+    bag_of_words,
+    contrast_pairs,
+    encode_sentences,
+    rule_label,
+    sentiment_dataset,
+    sentiment_sentences,
+    sentiment_vocab,
+)
+from rnnlab.data.series import (
+    Scaler,
+    chronological_split,
+    load_stock,
+    load_weather,
+    make_windows,
+    persistence_forecast,
+    series_dataset,
+    walk_forward_splits,
+)
+from rnnlab.data.splits import Splits, random_split, split_counts
+from rnnlab.data.synthetic import (
+    ADDING_BASELINE_MSE,
+    adding_problem,
+    copy_baseline_loss,
+    copy_task,
+    echo_task,
+    event_order_task,
+    sine_waves,
+)
+from rnnlab.data.text import char_dataset, char_vocab, load_corpus, next_char_windows, split_text
+from rnnlab.data.vocab import CharVocab, Vocab, WordVocab, one_hot, pad_sequences
+
+__all__ = [
+    "ADDING_BASELINE_MSE", "CharVocab", "Scaler", "Splits", "Vocab", "WordVocab",
+    "adding_problem", "bag_of_words", "char_dataset", "char_vocab", "chronological_split",
+    "contrast_pairs", "copy_baseline_loss", "copy_task", "date_dataset", "date_vocabs", "decode_iso",
+    "digits_sequences", "echo_task", "encode_dates", "encode_sentences", "event_order_task",
+    "format_date", "load_corpus", "load_stock", "load_weather", "make_windows", "moving_digit_videos",
+    "next_char_windows", "one_hot", "pad_sequences", "persistence_forecast", "random_dates",
+    "random_split", "rule_label", "sentiment_dataset", "sentiment_sentences", "sentiment_vocab",
+    "series_dataset", "sine_waves", "split_counts", "split_text", "walk_forward_splits",
+]
