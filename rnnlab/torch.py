@@ -1,0 +1,349 @@
+"""PyTorch twins of the scratch models, with exact weight transfer both ways.
+
+``to_torch`` turns a scratch RNN/LSTM/GRU (or a scratch SequenceClassifier / LanguageModel)
+into the equivalent ``torch.nn`` module; ``from_torch`` goes back. The two compute the same
+function to the last bit the dtype allows; the tests prove it on outputs, final states and
+gradients. Importing this module imports torch; ``import rnnlab`` does not.
+
+Layout (details and the traps in :mod:`rnnlab._layout`): PyTorch stores ``W`` transposed as
+``weight_ih_l{k} (G*H, in)``, keeps two biases ``bias_ih``/``bias_hh`` per layer, orders the
+LSTM gates (i, f, g, o) like scratch, and the GRU gates (r, z, n) where scratch has (z, r, n).
+Its GRU is the reset-after form ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+
+Supported and refused, ``from_torch`` (always a ValueError naming the feature):
+
+* handled: ``bias=False`` (zero biases), ``batch_first=False`` (the weights are the same; the
+  scratch model still takes batch-first input), ``nonlinearity="relu"``, CUDA modules.
+* refused: ``bidirectional=True``, ``proj_size > 0``, ``dropout > 0`` (scratch has no
+  inter-layer dropout; set ``module.dropout = 0.0`` for an evaluation copy), dtypes other
+  than float32/float64, any module other than the ones listed here.
+
+``to_torch`` refuses a scratch ``GRU(reset_after=False)``: PyTorch has no such cell.
+
+On a GPU, float32 cuDNN RNNs may compute in TF32 (``torch.backends.cudnn.allow_tf32``), which
+is only good to about 1e-3; compare with scratch in float64 there, where the twins agree exactly.
+
+States need no conversion: PyTorch's ``h_n`` is (num_layers, batch, hidden) like scratch's,
+and an LSTM's state is the tuple ``(h_n, c_n)`` in both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnnlab import scratch
+from rnnlab._layout import (
+    SCRATCH_CELLS,
+    SCRATCH_COMPOSITES,
+    CellKind,
+    check_kind,
+    load_scratch,
+    scratch_cell_options,
+    scratch_kind,
+    scratch_to_torch,
+    split_layers,
+    torch_to_scratch,
+)
+
+__all__ = [
+    "LanguageModel",
+    "SequenceClassifier",
+    "from_torch",
+    "make_rnn",
+    "to_torch",
+]
+
+Device = str | torch.device
+ScratchRecurrent = scratch.RNN | scratch.LSTM | scratch.GRU
+ScratchModel = ScratchRecurrent | scratch.SequenceClassifier | scratch.LanguageModel
+
+_TORCH_CELLS: dict[CellKind, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+_TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+_NUMPY_DTYPES = {value: key for key, value in _TORCH_DTYPES.items()}
+
+
+# --------------------------------------------------------------------------- building blocks
+def make_rnn(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    *,
+    nonlinearity: str = "tanh",
+    reset_after: bool = True,
+    dtype: torch.dtype = torch.float32,
+    device: Device = "cpu",
+) -> nn.RNNBase:
+    """A batch-first ``nn.RNN``/``nn.LSTM``/``nn.GRU`` that mirrors a scratch cell's options.
+
+    Args:
+        cell: "rnn", "lstm" or "gru".
+        input_size, hidden_size, num_layers: as for the scratch cell.
+        nonlinearity: "tanh" or "relu" (RNN only).
+        reset_after: must be True for the GRU (PyTorch's only form).
+        dtype: torch.float32 or torch.float64.
+        device: where the parameters live.
+
+    Returns:
+        The module; input (batch, time, input_size), output (batch, time, hidden_size).
+    """
+    kind = check_kind(cell)
+    if kind == "gru" and not reset_after:
+        raise ValueError(
+            "PyTorch's nn.GRU has only the reset_after=True form; got reset_after=False "
+            "(use rnnlab.keras for a GRU(reset_after=False) twin)"
+        )
+    options: dict[str, Any] = {"batch_first": True, "dtype": dtype, "device": device}
+    if kind == "rnn":
+        options["nonlinearity"] = nonlinearity
+    return _TORCH_CELLS[kind](input_size, hidden_size, num_layers, **options)
+
+
+class SequenceClassifier(nn.Module):
+    """Twin of ``scratch.SequenceClassifier``: RNN stack, then a linear head on the last state.
+
+    Args:
+        input_size, hidden_size, num_classes: feature, hidden and class counts.
+        cell: "rnn", "lstm" or "gru".
+        num_layers: depth of the recurrent stack.
+        dtype, device: of the parameters.
+        **cell_kwargs: ``nonlinearity`` (RNN) or ``reset_after`` (GRU, must be True).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_classes: int,
+        *,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dtype: torch.dtype = torch.float32,
+        device: Device = "cpu",
+        **cell_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        self.cell = check_kind(cell)
+        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers, dtype=dtype, device=device, **cell_kwargs)
+        self.head = nn.Linear(hidden_size, num_classes, dtype=dtype, device=device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (batch, num_classes) for inputs x (batch, time, input_size)."""
+        out, _ = self.rnn(x)  # (B, T, H)
+        return self.head(out[:, -1])  # (B, C)
+
+
+class LanguageModel(nn.Module):
+    """Twin of ``scratch.LanguageModel``: embedding, RNN stack, linear head at every step.
+
+    Args:
+        vocab_size, embedding_dim, hidden_size: vocabulary, embedding and hidden sizes.
+        cell: "rnn", "lstm" or "gru".
+        num_layers: depth of the recurrent stack.
+        dtype, device: of the parameters.
+        **cell_kwargs: ``nonlinearity`` (RNN) or ``reset_after`` (GRU, must be True).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        hidden_size: int,
+        *,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dtype: torch.dtype = torch.float32,
+        device: Device = "cpu",
+        **cell_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        self.cell = check_kind(cell)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, dtype=dtype, device=device)
+        self.rnn = make_rnn(cell, embedding_dim, hidden_size, num_layers, dtype=dtype, device=device, **cell_kwargs)
+        self.head = nn.Linear(hidden_size, vocab_size, dtype=dtype, device=device)
+
+    def forward(self, ids: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        """Logits (batch, time, vocab_size) and final state for token ids (batch, time)."""
+        out, state = self.rnn(self.embedding(ids), state)  # (B, T, H)
+        return self.head(out), state
+
+
+# --------------------------------------------------------------------------- scratch -> torch
+def to_torch(model: ScratchModel, *, device: Device = "cpu") -> nn.Module:
+    """The PyTorch twin of a scratch model: same architecture, dtype and weights.
+
+    Args:
+        model: a scratch ``RNN``, ``LSTM``, ``GRU`` (-> ``nn.RNN``/``nn.LSTM``/``nn.GRU`` with
+            ``batch_first=True``), ``SequenceClassifier`` or ``LanguageModel`` (-> the classes
+            of the same name in this module).
+        device: where the twin's parameters live, e.g. "cuda".
+
+    Returns:
+        A new module; its parameters are copies, so training one world does not move the other.
+
+    Raises:
+        ValueError: for a ``GRU(reset_after=False)``, a dtype other than float32/float64, or
+            a model of another type.
+    """
+    if not isinstance(model, SCRATCH_COMPOSITES):
+        scratch_kind(model, "to_torch")  # refuses anything that is not a scratch cell either
+    dtype = _torch_dtype(_scratch_dtype(model))
+    rnn = model.rnn if isinstance(model, SCRATCH_COMPOSITES) else model
+    options = dict(num_layers=rnn.num_layers, dtype=dtype, device=device, **scratch_cell_options(rnn))
+    kind = scratch_kind(rnn, "to_torch")
+    if isinstance(model, scratch.SequenceClassifier):
+        num_classes = model.head.params["W"].shape[1]
+        twin = SequenceClassifier(rnn.input_size, rnn.hidden_size, num_classes, cell=kind, **options)
+    elif isinstance(model, scratch.LanguageModel):
+        vocab_size, embedding_dim = model.embedding.params["E"].shape
+        twin = LanguageModel(vocab_size, embedding_dim, rnn.hidden_size, cell=kind, **options)
+    else:
+        twin = make_rnn(kind, rnn.input_size, rnn.hidden_size, **options)
+    _load_torch(twin, scratch_arrays_to_torch(model))
+    return twin
+
+
+def scratch_arrays_to_torch(model: ScratchModel) -> dict[str, np.ndarray]:
+    """A scratch model's parameters as the ``state_dict`` arrays of its PyTorch twin.
+
+    Args:
+        model: a scratch cell or composite.
+
+    Returns:
+        Names as in the twin's ``state_dict`` (``weight_ih_l0``, ``rnn.weight_ih_l0``,
+        ``head.weight`` ...) mapped to NumPy arrays in PyTorch's layout.
+    """
+    if isinstance(model, SCRATCH_COMPOSITES):
+        arrays = {f"rnn.{name}": value for name, value in scratch_arrays_to_torch(model.rnn).items()}
+        arrays["head.weight"] = model.head.params["W"].T  # torch Linear stores (out, in)
+        arrays["head.bias"] = model.head.params["b"]
+        if isinstance(model, scratch.LanguageModel):
+            arrays["embedding.weight"] = model.embedding.params["E"]
+        return arrays
+    kind = scratch_kind(model, "to_torch")
+    arrays = {}
+    for index, layer in enumerate(split_layers(model.params, model.num_layers)):
+        arrays.update(scratch_to_torch(kind, layer, index))
+    return arrays
+
+
+# --------------------------------------------------------------------------- torch -> scratch
+def from_torch(module: nn.Module) -> ScratchModel:
+    """The scratch twin of a PyTorch module: same architecture, dtype and weights.
+
+    Args:
+        module: an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU`` (-> scratch ``RNN``/``LSTM``/``GRU``),
+            or this module's ``SequenceClassifier`` / ``LanguageModel`` (-> their scratch
+            namesakes). PyTorch's two biases are summed for the RNN and LSTM, and kept apart
+            (``b``, ``bU``) for the GRU.
+
+    Returns:
+        A new scratch model holding copies of the weights (moved to the CPU).
+
+    Raises:
+        ValueError: for a feature the scratch cells do not have (see the module docstring).
+    """
+    if isinstance(module, (SequenceClassifier, LanguageModel)):
+        rnn = _check_torch_rnn(module.rnn)
+        kind, options = _torch_kind(rnn), _torch_cell_options(rnn)
+        dtype = _NUMPY_DTYPES[rnn.weight_ih_l0.dtype]
+        if isinstance(module, SequenceClassifier):
+            model = scratch.SequenceClassifier(
+                rnn.input_size, rnn.hidden_size, module.head.out_features, cell=kind,
+                num_layers=rnn.num_layers, dtype=dtype, **options,
+            )
+        else:
+            model = scratch.LanguageModel(
+                module.embedding.num_embeddings, module.embedding.embedding_dim, rnn.hidden_size,
+                cell=kind, num_layers=rnn.num_layers, dtype=dtype, **options,
+            )
+        arrays = _numpy_state(module)
+        values = {f"rnn.{key}": value for key, value in _torch_rnn_to_scratch_params(rnn, arrays, "rnn.").items()}
+        values["head.W"] = arrays["head.weight"].T
+        values["head.b"] = arrays.get("head.bias", np.zeros(module.head.out_features, dtype=dtype))
+        if isinstance(module, LanguageModel):
+            values["embedding.E"] = arrays["embedding.weight"]
+        load_scratch(model, values)
+        return model
+    if isinstance(module, nn.RNNBase):
+        rnn = _check_torch_rnn(module)
+        dtype = _NUMPY_DTYPES[rnn.weight_ih_l0.dtype]
+        model = SCRATCH_CELLS[_torch_kind(rnn)](
+            rnn.input_size, rnn.hidden_size, rnn.num_layers, dtype=dtype, **_torch_cell_options(rnn)
+        )
+        load_scratch(model, _torch_rnn_to_scratch_params(rnn, _numpy_state(rnn)))
+        return model
+    raise ValueError(
+        "from_torch expects nn.RNN, nn.LSTM, nn.GRU, or rnnlab.torch.SequenceClassifier / "
+        f"LanguageModel, got {type(module).__name__}"
+    )
+
+
+def _torch_rnn_to_scratch_params(
+    rnn: nn.RNNBase, arrays: dict[str, np.ndarray], prefix: str = ""
+) -> dict[str, np.ndarray]:
+    """Scratch parameter dict (``W0``, ``U0``, ...) from a torch recurrent module's arrays."""
+    kind = _torch_kind(rnn)
+    own = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+    params = {}
+    for index in range(rnn.num_layers):
+        for key, value in torch_to_scratch(kind, own, index).items():
+            params[f"{key}{index}"] = value
+    return params
+
+
+def _check_torch_rnn(rnn: nn.Module) -> nn.RNNBase:
+    """Raise a ValueError if ``rnn`` uses a feature the scratch cells do not have."""
+    if type(rnn) not in _TORCH_CELLS.values():
+        raise ValueError(f"expected nn.RNN, nn.LSTM or nn.GRU, got {type(rnn).__name__}")
+    if rnn.bidirectional:
+        raise ValueError("bidirectional=True is not supported: scratch cells run forward in time only")
+    if getattr(rnn, "proj_size", 0):
+        raise ValueError(f"LSTM projections are not supported: expected proj_size=0, got {rnn.proj_size}")
+    if rnn.dropout:
+        raise ValueError(
+            f"inter-layer dropout is not supported: expected dropout=0.0, got {rnn.dropout} "
+            "(set module.dropout = 0.0 first to convert the evaluation-mode model)"
+        )
+    if rnn.weight_ih_l0.dtype not in _NUMPY_DTYPES:
+        raise ValueError(f"expected a float32 or float64 module, got {rnn.weight_ih_l0.dtype}")
+    return rnn
+
+
+def _torch_kind(rnn: nn.RNNBase) -> CellKind:
+    return next(kind for kind, cls in _TORCH_CELLS.items() if type(rnn) is cls)
+
+
+def _torch_cell_options(rnn: nn.RNNBase) -> dict[str, Any]:
+    return {"nonlinearity": rnn.nonlinearity} if isinstance(rnn, nn.RNN) else {}
+
+
+# --------------------------------------------------------------------------- small helpers
+def _scratch_dtype(model: ScratchModel) -> np.dtype:
+    """The dtype of a scratch cell, or of a composite's recurrent stack."""
+    return np.dtype(model.rnn.dtype) if hasattr(model, "rnn") else np.dtype(model.dtype)
+
+
+def _torch_dtype(dtype: np.dtype) -> torch.dtype:
+    if dtype not in _TORCH_DTYPES:
+        raise ValueError(f"expected a float32 or float64 scratch model, got {dtype}")
+    return _TORCH_DTYPES[dtype]
+
+
+def _numpy_state(module: nn.Module) -> dict[str, np.ndarray]:
+    """The module's parameters as NumPy copies on the CPU."""
+    return {name: value.detach().cpu().numpy().copy() for name, value in module.state_dict().items()}
+
+
+def _load_torch(module: nn.Module, arrays: dict[str, np.ndarray]) -> None:
+    """Copy NumPy arrays into a module's parameters, demanding the same names and shapes."""
+    state = module.state_dict()
+    if set(state) != set(arrays):
+        raise ValueError(f"expected parameters {sorted(state)}, got {sorted(arrays)}")
+    with torch.no_grad():
+        for name, value in arrays.items():
+            state[name].copy_(torch.from_numpy(np.ascontiguousarray(value)))
