@@ -11,9 +11,11 @@ import numpy as np
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function σ(z) = 1 / (1 + e^{-z}), elementwise, same shape and dtype."""
-    out = np.multiply(z, 0.5, dtype=z.dtype)
-    np.tanh(out, out=out)
+    """Logistic function σ(z) = 1 / (1 + e^{-z}), elementwise; floats keep their dtype."""
+    z = np.asarray(z)
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    out = np.tanh(0.5 * z)
     out += 1.0
     out *= 0.5
     return out

@@ -24,7 +24,7 @@ class LSTM(RecurrentStack):
     """A stack of LSTM layers; parameters ``W{l}`` (in, 4H), ``U{l}`` (H, 4H), ``b{l}`` (4H,).
 
     The state is the tuple ``(h, c)``, each of shape (num_layers, batch, hidden_size).
-    The forget-gate bias starts at 1 (Gers et al., 2000; Jozefowicz et al., 2015) so that
+    The forget-gate bias starts at 1 (as recommended by Jozefowicz et al., 2015) so that
     at initialisation the cell keeps about 73% (σ(1)) of its memory per step instead of 50%.
 
     Args:
