@@ -115,7 +115,7 @@ def scratch_to_torch(
         index: the layer number k in PyTorch's names ``weight_ih_l{k}`` etc.
 
     Returns:
-        ``weight_ih_l{k} (G*H, in)``, ``weight_hh_l{k} (G*H, H)``, ``bias_ih_l{k} (G*H,)``,
+        arrays: ``weight_ih_l{k} (G*H, in)``, ``weight_hh_l{k} (G*H, H)``, ``bias_ih_l{k} (G*H,)``,
         ``bias_hh_l{k} (G*H,)``, in PyTorch's gate order.
     """
     if kind == "gru" and "bU" not in layer:
@@ -150,7 +150,7 @@ def torch_to_scratch(
         index: the layer number k.
 
     Returns:
-        ``W (in, G*H)``, ``U (H, G*H)``, ``b (G*H,)`` and, for the GRU, ``bU (G*H,)``. For
+        arrays: ``W (in, G*H)``, ``U (H, G*H)``, ``b (G*H,)`` and, for the GRU, ``bU (G*H,)``. For
         the RNN and LSTM ``b = bias_ih + bias_hh``.
     """
 
@@ -181,7 +181,7 @@ def scratch_to_keras(kind: CellKind, layer: dict[str, np.ndarray]) -> list[np.nd
             ``bU (G*H,)``.
 
     Returns:
-        ``kernel (in, G*H)``, ``recurrent_kernel (H, G*H)`` and ``bias``, which is ``(G*H,)``
+        arrays: ``kernel (in, G*H)``, ``recurrent_kernel (H, G*H)`` and ``bias``, which is ``(G*H,)``
         except for a reset-after GRU, where it is ``(2, G*H)`` with rows ``[b, bU]``.
     """
 
@@ -207,7 +207,7 @@ def keras_to_scratch(
             the scratch layer gets a ``bU``). Ignored for the RNN and LSTM.
 
     Returns:
-        ``W (in, G*H)``, ``U (H, G*H)``, ``b (G*H,)`` and, for a reset-after GRU, ``bU (G*H,)``.
+        arrays: ``W (in, G*H)``, ``U (H, G*H)``, ``b (G*H,)`` and, for a reset-after GRU, ``bU (G*H,)``.
     """
 
     def unperm(a: np.ndarray) -> np.ndarray:

@@ -15,9 +15,10 @@ Modules, one job each:
 * ``vocab``, ``splits``: the shared plumbing.
 """
 
-from rnnlab.data.dates import date_dataset, date_vocabs, decode_iso, encode_dates, format_date, random_dates
+from rnnlab.data.dates import DateData, date_dataset, date_vocabs, decode_iso, encode_dates, format_date, random_dates
 from rnnlab.data.images import digits_sequences, moving_digit_videos
 from rnnlab.data.sentiment import (
+    SentimentData,
     bag_of_words,
     contrast_pairs,
     encode_sentences,
@@ -27,6 +28,7 @@ from rnnlab.data.sentiment import (
     sentiment_vocab,
 )
 from rnnlab.data.series import (
+    SeriesData,
     Scaler,
     chronological_split,
     load_stock,
@@ -46,11 +48,11 @@ from rnnlab.data.synthetic import (
     event_order_task,
     sine_waves,
 )
-from rnnlab.data.text import char_dataset, char_vocab, load_corpus, next_char_windows, split_text
+from rnnlab.data.text import CharData, char_dataset, char_vocab, load_corpus, next_char_windows, split_text
 from rnnlab.data.vocab import CharVocab, Vocab, WordVocab, one_hot, pad_sequences
 
 __all__ = [
-    "ADDING_BASELINE_MSE", "CharVocab", "Scaler", "Splits", "Vocab", "WordVocab",
+    "ADDING_BASELINE_MSE", "CharData", "CharVocab", "DateData", "SentimentData", "SeriesData", "Scaler", "Splits", "Vocab", "WordVocab",
     "adding_problem", "bag_of_words", "char_dataset", "char_vocab", "chronological_split",
     "contrast_pairs", "copy_baseline_loss", "copy_task", "date_dataset", "date_vocabs", "decode_iso",
     "digits_sequences", "echo_task", "encode_dates", "encode_sentences", "event_order_task",

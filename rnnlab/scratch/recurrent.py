@@ -29,7 +29,7 @@ from .module import Module
 class RecurrentStack(Module):
     """A stack of ``num_layers`` recurrent layers of one kind (subclassed by RNN, LSTM, GRU)."""
 
-    #: Number of arrays in one layer's state: 1 (h) or 2 (h, c for the LSTM).
+    # Number of arrays in one layer's state: 1 (h) or 2 (h, c for the LSTM).
     state_arrays = 1
 
     def __init__(
