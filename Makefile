@@ -15,6 +15,10 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
+# One BLAS thread: the scratch cells multiply small matrices once per time step, where
+# OpenBLAS's threads cost more than they save, and on a busy 2-core machine spinning threads
+# made the scratch LSTM and GRU 60x slower. `make bench` lifts this to compare fairly.
+export OPENBLAS_NUM_THREADS := 1
 
 NOTEBOOKS = $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | sort)
 # Seconds per cell, as execute.timeout in _config.yml.
@@ -97,7 +101,7 @@ strip: venv
 	@if [ -n "$(NOTEBOOKS)" ]; then $(BIN)/nbstripout --keep-id $(NOTEBOOKS); fi
 
 bench: venv
-	@if [ -f benchmarks/bench_lstm.py ]; then $(BIN)/python benchmarks/bench_lstm.py; \
+	@if [ -f benchmarks/bench_lstm.py ]; then env -u OPENBLAS_NUM_THREADS $(BIN)/python benchmarks/bench_lstm.py; \
 	else echo "benchmarks/bench_lstm.py does not exist yet"; fi
 
 clean:
