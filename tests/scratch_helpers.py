@@ -1,4 +1,4 @@
-"""Shared fixtures for the scratch tests: cell specs and a loss that touches every output."""
+"""Shared by the tests: the cell variants, state helpers and a loss that touches every output."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import numpy as np
 
 from rnnlab import scratch
 
-# (id, class, keyword arguments): every cell variant the package offers.
-CELL_SPECS = [
-    ("rnn-tanh", scratch.RNN, {"nonlinearity": "tanh"}),
-    ("rnn-relu", scratch.RNN, {"nonlinearity": "relu"}),
-    ("lstm", scratch.LSTM, {}),
-    ("gru", scratch.GRU, {"reset_after": True}),
-    ("gru-reset-before", scratch.GRU, {"reset_after": False}),
+# Every cell variant the package offers, as (kind, keyword arguments), with readable test ids.
+CELLS = [
+    ("rnn", {"nonlinearity": "tanh"}),
+    ("rnn", {"nonlinearity": "relu"}),
+    ("lstm", {}),
+    ("gru", {"reset_after": True}),
+    ("gru", {"reset_after": False}),
 ]
-CELL_IDS = [spec[0] for spec in CELL_SPECS]
+CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before"]
+#: The variants PyTorch can represent (it has no reset-before GRU).
+TORCH_CELLS, TORCH_CELL_IDS = CELLS[:4], CELL_IDS[:4]
+# The same variants as (id, class, keyword arguments), for tests that build the classes directly.
+CELL_SPECS = [(name, scratch.CELLS[kind], kwargs) for name, (kind, kwargs) in zip(CELL_IDS, CELLS)]
 
 
 def state_parts(state):

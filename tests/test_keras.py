@@ -17,16 +17,8 @@ keras = pytest.importorskip("keras")
 
 from rnnlab import scratch  # noqa: E402
 from rnnlab import keras as rk  # noqa: E402
+from scratch_helpers import CELL_IDS, CELLS  # noqa: E402
 
-SCRATCH_CELLS = {"rnn": scratch.RNN, "lstm": scratch.LSTM, "gru": scratch.GRU}
-CELLS = [
-    ("rnn", {}),
-    ("rnn", {"nonlinearity": "relu"}),
-    ("lstm", {}),
-    ("gru", {}),
-    ("gru", {"reset_after": False}),
-]
-CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before"]
 
 
 def assert_params_equal(got: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> None:
@@ -44,7 +36,7 @@ def numpy(tensor) -> np.ndarray:
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("kind, options", CELLS, ids=CELL_IDS)
 def test_round_trip_is_exact(kind, options, num_layers, dtype):
-    model = SCRATCH_CELLS[kind](3, 4, num_layers, seed=0, dtype=dtype, **options)
+    model = scratch.CELLS[kind](3, 4, num_layers, seed=0, dtype=dtype, **options)
     twin = rk.to_keras(model)
     layers = [layer for layer in twin.layers if not isinstance(layer, keras.layers.InputLayer)]
     assert len(layers) == num_layers
@@ -58,7 +50,7 @@ def test_round_trip_is_exact(kind, options, num_layers, dtype):
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_return_state_outputs_stacked_states(kind):
-    model = SCRATCH_CELLS[kind](3, 4, 2, seed=0, dtype=np.float64)
+    model = scratch.CELLS[kind](3, 4, 2, seed=0, dtype=np.float64)
     x = np.random.default_rng(0).normal(size=(2, 5, 3))
     out, state = model(x)
     outputs = rk.to_keras(model, return_state=True)(x)

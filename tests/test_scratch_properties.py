@@ -74,13 +74,15 @@ def test_batch_rows_are_independent(name, cell, kwargs, batch, time, seed):
         np.testing.assert_allclose(part[:, row : row + 1], part_row, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("name, cell, kwargs", CELL_SPECS, ids=CELL_IDS)
+# ReLU is unbounded by design (overflow there is the exploding-activation lesson), so it is left out.
+SATURATING = [spec for spec in CELL_SPECS if spec[0] != "rnn-relu"]
+
+
+@pytest.mark.parametrize("name, cell, kwargs", SATURATING, ids=[spec[0] for spec in SATURATING])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_huge_inputs_raise_no_overflow(name, cell, kwargs, dtype):
     """Saturating nonlinearities stay finite and silent for |z| far beyond exp's range."""
     model = cell(2, 3, seed=0, dtype=dtype, **kwargs)
-    if name == "rnn-relu":
-        pytest.skip("ReLU is unbounded by design; overflow there is the exploding-activation lesson")
     x = np.full((2, 3, 2), 1e30 if dtype == np.float64 else 1e20, dtype=dtype)
     x[0] *= -1
     with np.errstate(all="raise"):

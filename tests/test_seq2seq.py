@@ -16,13 +16,7 @@ from rnnlab.seq2seq import ATTENTIONS, CELLS, Seq2Seq, exact_match, sequence_cro
 V_SOURCE, V_TARGET, PAD, START, END = 9, 7, 0, 1, 2
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Tiny models on a shared machine: threads only add contention.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_model(attention="additive", cell="gru", seed=0, **kwargs) -> Seq2Seq:

@@ -13,10 +13,8 @@ torch = pytest.importorskip("torch")
 
 from rnnlab import scratch  # noqa: E402
 from rnnlab import torch as rt  # noqa: E402
+from scratch_helpers import TORCH_CELL_IDS, TORCH_CELLS  # noqa: E402
 
-SCRATCH_CELLS = {"rnn": scratch.RNN, "lstm": scratch.LSTM, "gru": scratch.GRU}
-CELLS = [("rnn", {}), ("rnn", {"nonlinearity": "relu"}), ("lstm", {}), ("gru", {})]
-CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
 DEVICES = [
     "cpu",
     pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
@@ -32,9 +30,9 @@ def assert_params_equal(got: dict[str, np.ndarray], expected: dict[str, np.ndarr
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("num_layers", [1, 2])
-@pytest.mark.parametrize("kind, options", CELLS, ids=CELL_IDS)
+@pytest.mark.parametrize("kind, options", TORCH_CELLS, ids=TORCH_CELL_IDS)
 def test_round_trip_is_exact(kind, options, num_layers, dtype):
-    model = SCRATCH_CELLS[kind](3, 4, num_layers, seed=0, dtype=dtype, **options)
+    model = scratch.CELLS[kind](3, 4, num_layers, seed=0, dtype=dtype, **options)
     twin = rt.to_torch(model)
     assert type(twin) is {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
     assert twin.batch_first and twin.num_layers == num_layers and twin.hidden_size == 4

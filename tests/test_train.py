@@ -15,13 +15,7 @@ import torch
 from rnnlab import data, scratch, train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Tiny models on a shared machine: threads only add contention.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def regression_data(seed: int, n: int = 64) -> tuple[np.ndarray, np.ndarray]:

@@ -24,17 +24,8 @@ tf = pytest.importorskip("tensorflow")
 from rnnlab import _layout, scratch  # noqa: E402
 from rnnlab import keras as rk  # noqa: E402
 from rnnlab import torch as rt  # noqa: E402
+from scratch_helpers import CELL_IDS, CELLS  # noqa: E402
 
-# (kind, scratch options); the last has no PyTorch twin.
-CELLS = [
-    ("rnn", {}),
-    ("rnn", {"nonlinearity": "relu"}),
-    ("lstm", {}),
-    ("gru", {}),
-    ("gru", {"reset_after": False}),
-]
-CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before"]
-SCRATCH_CELLS = {"rnn": scratch.RNN, "lstm": scratch.LSTM, "gru": scratch.GRU}
 # Tolerances from the issue: float64 scratch vs float64 framework, and anything in float32.
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}
 BATCH, TIME, INPUT, HIDDEN = 3, 6, 3, 4
@@ -66,7 +57,7 @@ def loss_weights(kind: str, num_layers: int, dtype, rng) -> list[np.ndarray]:
 @pytest.mark.parametrize("kind, options", CELLS, ids=CELL_IDS)
 def test_scratch_torch_keras_agree(kind, options, num_layers, dtype):
     rng = np.random.default_rng(7)
-    model = SCRATCH_CELLS[kind](INPUT, HIDDEN, num_layers, seed=3, dtype=dtype, **options)
+    model = scratch.CELLS[kind](INPUT, HIDDEN, num_layers, seed=3, dtype=dtype, **options)
     x = rng.normal(size=(BATCH, TIME, INPUT)).astype(dtype)
     weights = loss_weights(kind, num_layers, dtype, rng)
     out, states, dx = scratch_run(model, x, weights)
