@@ -11,10 +11,12 @@ CONSTRAINTS := requirements/constraints.txt
 # Records that .venv holds what pyproject.toml and the constraints ask for.
 STAMP := $(VENV)/.installed
 
-# Quiet TensorFlow, no display for matplotlib, reproducible hashing: for every command below.
+# Quiet TensorFlow and reproducible hashing, for every command below. MPLBACKEND stays unset:
+# Jupyter kernels then use the inline backend, which is what puts the figures into the pages
+# (with MPLBACKEND=Agg, plt.show() draws nothing and the book silently loses every figure).
 export TF_CPP_MIN_LOG_LEVEL := 3
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
+unexport MPLBACKEND
 # One BLAS thread: the scratch cells multiply small matrices once per time step, where
 # OpenBLAS's threads cost more than they save, and on a busy 2-core machine spinning threads
 # made the scratch LSTM and GRU 60x slower. `make bench` lifts this to compare fairly.
@@ -95,6 +97,7 @@ _book:
 	        echo "==== $$log"; cat "$$log"; done; \
 	    echo "Book build failed (exit $$status)."; exit $$status; \
 	fi; \
+	$(BIN)/python scripts/check_built_book.py _build/html; \
 	echo "Book: _build/html/index.html"
 
 strip: venv
