@@ -72,6 +72,7 @@ class LSTM(RecurrentStack):
         tanh_cs = np.empty((T,) + h0.shape, dtype=self.dtype)
         hs[0], cs[0] = h0, c0
         recurrent = np.empty(gates.shape[1:], dtype=self.dtype)  # reused: no allocation per step
+        input_times_candidate = np.empty_like(h0)
         for t in range(T):
             a = gates[t]
             np.matmul(hs[t], U_scaled, out=recurrent)
@@ -82,7 +83,8 @@ class LSTM(RecurrentStack):
             i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
             c = cs[t + 1]
             np.multiply(f, cs[t], out=c)
-            c += i * g
+            np.multiply(i, g, out=input_times_candidate)
+            c += input_times_candidate
             np.tanh(c, out=tanh_cs[t])
             np.multiply(o, tanh_cs[t], out=hs[t + 1])
         return hs[1:], (hs[-1], cs[-1]), (x, hs, cs, gates, tanh_cs)
@@ -93,23 +95,31 @@ class LSTM(RecurrentStack):
         H = self.hidden_size
         T, B = x.shape[:2]
         i, f, g, o = gates[..., :H], gates[..., H : 2 * H], gates[..., 2 * H : 3 * H], gates[..., 3 * H :]
-        # Local derivatives that depend only on the forward pass, computed for all steps at once:
+        # Local derivatives that depend only on the forward pass, for all steps at once, written
+        # in place (no temporaries) into the array that then becomes dL/d(pre-activations):
         #   da_i = dc ⊙ g ⊙ i(1−i),  da_f = dc ⊙ c_{t−1} ⊙ f(1−f),  da_g = dc ⊙ i ⊙ (1−g²),
         #   da_o = dh ⊙ tanh(c_t) ⊙ o(1−o),  and dc gains dh ⊙ o ⊙ (1 − tanh²(c_t)).
-        dc_factors = np.concatenate([g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g)], axis=-1)
-        dc_factors = dc_factors.reshape(T, B, 3, H)
-        dh_to_o = tanh_cs * o * (1 - o)
-        dh_to_c = o * (1 - tanh_cs * tanh_cs)
-        forget = np.ascontiguousarray(f)
+        dpre = np.empty_like(gates)
+        k_i, k_f, k_g, k_o = (dpre[..., n * H : (n + 1) * H] for n in range(4))
+        np.subtract(1.0, i, out=k_i); k_i *= i; k_i *= g
+        np.subtract(1.0, f, out=k_f); k_f *= f; k_f *= cs[:-1]
+        np.multiply(g, g, out=k_g); np.subtract(1.0, k_g, out=k_g); k_g *= i
+        np.subtract(1.0, o, out=k_o); k_o *= o; k_o *= tanh_cs
+        dh_to_c = np.multiply(tanh_cs, tanh_cs)
+        np.subtract(1.0, dh_to_c, out=dh_to_c)
+        dh_to_c *= o
+        dpre_blocks = dpre.reshape(T, B, 4, H)  # a view: dpre is contiguous
         dh, dc = (part.copy() for part in dstate)
-        dpre = np.empty_like(gates)  # dL/d(pre-activations) for every step
+        step = np.empty_like(dh)
         U_T = U.T.copy()
         for t in reversed(range(T)):
             dh += dh_out[t]
-            dc += dh * dh_to_c[t]
-            np.multiply(dc_factors[t], dc[:, None, :], out=dpre[t, :, : 3 * H].reshape(B, 3, H))
-            np.multiply(dh, dh_to_o[t], out=dpre[t, :, 3 * H :])
-            dc *= forget[t]
+            np.multiply(dh, dh_to_c[t], out=step)
+            dc += step
+            # The factors become gradients: [i, f, g] blocks times dc, the o block times dh.
+            dpre_blocks[t, :, :3] *= dc[:, None, :]
+            dpre_blocks[t, :, 3] *= dh
+            dc *= f[t]
             np.matmul(dpre[t], U_T, out=dh)
         grads = {
             "W": weight_gradient(x, dpre),

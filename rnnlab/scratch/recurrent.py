@@ -170,7 +170,9 @@ class RecurrentStack(Module):
 def project_inputs(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``x W + b`` for every time step in one matrix product: (T, B, in) -> (T, B, G)."""
     time, batch, width = x.shape
-    return (x.reshape(time * batch, width) @ W + b).reshape(time, batch, W.shape[1])
+    out = x.reshape(time * batch, width) @ W
+    out += b  # in place: one (T·B, G) array instead of two
+    return out.reshape(time, batch, W.shape[1])
 
 
 def weight_gradient(inputs: np.ndarray, dpre: np.ndarray) -> np.ndarray:
