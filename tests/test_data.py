@@ -464,3 +464,19 @@ def test_chronological_split_and_scaler_errors():
         data.Scaler().transform(np.ones(3))
     with pytest.raises(ValueError, match="leaves no training window"):
         data.series_dataset(np.arange(20.0), 14)
+
+
+def test_seasonal_climatology_recovers_a_yearly_cycle_from_the_past_only():
+    from rnnlab.data import seasonal_climatology, seasonal_harmonics
+
+    dates = np.arange(np.datetime64("2012-01-01"), np.datetime64("2016-01-01"))
+    features = seasonal_harmonics(dates, 2)
+    assert features.shape == (len(dates), 4)
+    truth = 10 + 8 * features[:, 1] - 2 * features[:, 2]
+    split = 3 * 365
+    forecast = seasonal_climatology(dates[:split], truth[:split], dates[split:])
+    np.testing.assert_allclose(forecast, truth[split:], atol=1e-9)
+    with pytest.raises(ValueError, match="shape of train_dates"):
+        seasonal_climatology(dates[:10], truth[:9], dates)
+    with pytest.raises(TypeError, match="datetime64"):
+        seasonal_harmonics(np.arange(5))

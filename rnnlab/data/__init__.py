@@ -35,6 +35,8 @@ from rnnlab.data.series import (
     load_weather,
     make_windows,
     persistence_forecast,
+    seasonal_climatology,
+    seasonal_harmonics,
     series_dataset,
     walk_forward_splits,
 )
@@ -58,6 +60,6 @@ __all__ = [
     "digits_sequences", "echo_task", "encode_dates", "encode_sentences", "event_order_task",
     "format_date", "load_corpus", "load_stock", "load_weather", "make_windows", "moving_digit_videos",
     "next_char_windows", "one_hot", "pad_sequences", "persistence_forecast", "random_dates",
-    "random_split", "rule_label", "sentiment_dataset", "sentiment_sentences", "sentiment_vocab",
+    "random_split", "rule_label", "seasonal_climatology", "seasonal_harmonics", "sentiment_dataset", "sentiment_sentences", "sentiment_vocab",
     "series_dataset", "sine_waves", "split_counts", "split_text", "walk_forward_splits",
 ]

@@ -217,3 +217,51 @@ def walk_forward_splits(n_samples: int, n_splits: int = 5) -> list[tuple[np.ndar
     n_samples = check_int("n_samples", n_samples, minimum=2)
     n_splits = check_int("n_splits", n_splits, minimum=2)
     return list(TimeSeriesSplit(n_splits=n_splits).split(np.arange(n_samples)))
+
+
+def seasonal_harmonics(dates: np.ndarray, n_harmonics: int = 2) -> np.ndarray:
+    """Sine and cosine of the day of the year, at 1..n_harmonics cycles a year.
+
+    Args:
+        dates: (N,) ``datetime64`` values.
+        n_harmonics: how many yearly frequencies.
+
+    Returns:
+        (N, 2 * n_harmonics) float64: sin(k θ), cos(k θ) for k = 1..n_harmonics, θ = 2π · day / 365.25.
+    """
+    dates = np.asarray(dates)
+    if not np.issubdtype(dates.dtype, np.datetime64) or dates.ndim != 1:
+        raise TypeError(f"dates must be a 1-D datetime64 array, got dtype {dates.dtype} with shape {dates.shape}")
+    n_harmonics = check_int("n_harmonics", n_harmonics, minimum=1)
+    days = (dates.astype("datetime64[D]") - dates.astype("datetime64[Y]")).astype(int)
+    angle = 2 * np.pi * days / 365.25
+    return np.concatenate([np.stack([np.sin(k * angle), np.cos(k * angle)], axis=1)
+                           for k in range(1, n_harmonics + 1)], axis=1)
+
+
+def seasonal_climatology(
+    train_dates: np.ndarray, train_values: np.ndarray, dates: np.ndarray, n_harmonics: int = 2
+) -> np.ndarray:
+    """The seasonal "climatology" forecast: a least-squares fit of yearly harmonics to the past.
+
+    Predicts each date's value from its day of the year alone, with a mean and ``n_harmonics``
+    yearly sine/cosine pairs fitted on the training period only, so it knows the season but not
+    the recent weather.
+
+    Args:
+        train_dates: (N_train,) ``datetime64``, the period the fit may see.
+        train_values: (N_train,) values on those dates.
+        dates: (N,) ``datetime64`` dates to forecast.
+        n_harmonics: yearly frequencies in the fit.
+
+    Returns:
+        (N,) float64 forecasts.
+    """
+    train_values = np.asarray(train_values, dtype=np.float64)
+    if train_values.shape != np.shape(train_dates):
+        raise ValueError(f"train_values must have the shape of train_dates {np.shape(train_dates)}, "
+                         f"got {train_values.shape}")
+    design = np.column_stack([np.ones(len(train_values)), seasonal_harmonics(train_dates, n_harmonics)])
+    coef, *_ = np.linalg.lstsq(design, train_values, rcond=None)
+    target = np.column_stack([np.ones(len(dates)), seasonal_harmonics(dates, n_harmonics)])
+    return target @ coef
