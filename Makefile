@@ -28,13 +28,14 @@ CELL_TIMEOUT := 120
 JB_FLAGS := -W -n --keep-going
 PIP_FLAGS := $(if $(CI),--progress-bar off)
 
-.PHONY: help venv test book book-fast strip bench clean
+.PHONY: help venv test book book-fast strip bench clean glossary
 
 help:
 	@echo "make venv       create .venv and install rnnlab with pinned dependencies"
 	@echo "make test       nbstripout check, pytest tests, nbval over book/, then the book build"
 	@echo "make book       build the book into _build/html (every notebook re-run, warnings fail)"
 	@echo "make book-fast  the same, re-running only notebooks whose code changed (jupyter-cache)"
+	@echo "make glossary   write book/glossary.md from book/glossary.yml"
 	@echo "make strip      remove outputs from every notebook under book/ (what git should hold)"
 	@echo "make bench      run benchmarks/bench_lstm.py"
 	@echo "make clean      remove build outputs and caches (keeps .venv)"
@@ -99,6 +100,9 @@ _book:
 	fi; \
 	$(BIN)/python scripts/check_built_book.py _build/html; \
 	echo "Book: _build/html/index.html"
+
+glossary: venv
+	$(BIN)/python scripts/make_glossary.py
 
 strip: venv
 	@if [ -n "$(NOTEBOOKS)" ]; then $(BIN)/nbstripout --keep-id $(NOTEBOOKS); fi

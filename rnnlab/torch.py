@@ -134,7 +134,7 @@ class SequenceClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (batch, num_classes) for inputs x (batch, time, input_size)."""
         out, _ = self.rnn(x)  # (B, T, H)
-        return self.head(out[:, -1])  # (B, C)
+        return self.head(out[:, -1])  # (B, K)
 
 
 class LanguageModel(nn.Module):

@@ -13,12 +13,12 @@ def softmax_cross_entropy(logits: object, targets: object) -> tuple[float, np.nd
     """Mean cross-entropy of softmax(logits) against integer class targets.
 
     Args:
-        logits: unnormalised scores, shape (..., C), float32 or float64.
-        targets: class ids in [0, C), shape (...) (the logits' shape without the last axis).
+        logits: unnormalised scores, shape (..., K), float32 or float64.
+        targets: class ids in [0, K), shape (...) (the logits' shape without the last axis).
 
     Returns:
         ``(loss, dlogits)``: the mean over all positions, and its gradient
-        (softmax(logits) − onehot(targets)) / N, shape (..., C), in the logits' dtype.
+        (softmax(logits) − onehot(targets)) / n, with n the number of positions, shape (..., K), in the logits' dtype.
     """
     logits = np.asarray(logits)
     if logits.dtype.kind != "f":
@@ -48,7 +48,7 @@ def mse(pred: object, target: object) -> tuple[float, np.ndarray]:
         target: the same shape.
 
     Returns:
-        ``(loss, dpred)`` with dpred = 2 (pred − target) / N, in the predictions' dtype.
+        ``(loss, dpred)`` with dpred = 2 (pred − target) / n, n = pred.size, in the predictions' dtype.
     """
     pred = np.asarray(pred)
     if pred.dtype.kind != "f":

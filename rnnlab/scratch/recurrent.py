@@ -4,7 +4,7 @@ Each cell class supplies three things for one layer, in time-major layout (T, B,
 
 * ``_init_layer(rng, input_size)``: the layer's parameter arrays;
 * ``_layer_forward(l, x, state)``: the outputs ``h_1..h_T`` (T, B, H), final state, and a cache;
-* ``_layer_backward(l, dh, dstate, cache)``: ``dx`` (T, B, in), ``dstate0``, and the layer's grads.
+* ``_layer_backward(l, dh, dstate, cache)``: ``dx`` (T, B, D), ``dstate0``, and the layer's grads.
 
 This base class validates input, runs the layers bottom-up (forward) and top-down (backward),
 and converts between the public (batch, time, feature) layout and time-major arrays, whose
@@ -115,7 +115,7 @@ class RecurrentStack(Module):
         x = check_sequence(x, self.input_size, self.dtype)
         batch, time = x.shape[:2]
         initial = self._unpack_state(state, batch, "state")
-        layer_input = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, in)
+        layer_input = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, D)
         final = [np.empty(self._state_shape(batch), dtype=self.dtype) for _ in range(self.state_arrays)]
         caches = []
         for layer in range(self.num_layers):
@@ -168,7 +168,7 @@ class RecurrentStack(Module):
 
 
 def project_inputs(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``x W + b`` for every time step in one matrix product: (T, B, in) -> (T, B, G)."""
+    """``x W + b`` for every time step in one matrix product: (T, B, D) -> (T, B, G)."""
     time, batch, width = x.shape
     out = x.reshape(time * batch, width) @ W
     out += b  # in place: one (T·B, G) array instead of two
@@ -176,5 +176,5 @@ def project_inputs(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def weight_gradient(inputs: np.ndarray, dpre: np.ndarray) -> np.ndarray:
-    """Σ_t inputs_tᵀ dpre_t as one product: (T, B, in), (T, B, G) -> (in, G)."""
+    """Σ_t inputs_tᵀ dpre_t as one product: (T, B, D), (T, B, G) -> (D, G)."""
     return inputs.reshape(-1, inputs.shape[-1]).T @ dpre.reshape(-1, dpre.shape[-1])
