@@ -4,6 +4,8 @@
    with a non-inline matplotlib backend runs `plt.show()` happily and the figures vanish.
 2. No page loads a script or stylesheet from the network: the book must work offline
    (MathJax is bundled by sphinx-mathjax-offline).
+3. No cell output shows a NumPy 2 scalar repr such as `np.float64(2.041)`: print numbers
+   formatted (f-strings, float()) so the reader sees 2.041.
 
 Usage: python scripts/check_built_book.py [_build/html]
 """
@@ -18,6 +20,14 @@ from pathlib import Path
 FIGURE_CALLS = re.compile(r"\bplt\.(show|subplots|figure)\(|\.imshow\(")
 IMAGE_TAG = re.compile(r"<img\b[^>]*\bsrc=\"[^\"]*_images/")
 REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"(?:https?:)?//[^\"]+\"")
+NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str)_?\d*\(")
+CELL_START = '<div class="cell docutils container'
+OUTPUT_START = 'class="cell_output'
+
+
+def cell_outputs(html: str) -> list[str]:
+    """The HTML of each code cell's outputs (myst-nb: a cell's div holds cell_input, then cell_output)."""
+    return [cell.split(OUTPUT_START, 1)[1] for cell in html.split(CELL_START)[1:] if OUTPUT_START in cell]
 
 
 def notebook_draws_figures(notebook: Path) -> bool:
@@ -34,6 +44,10 @@ def main(html_root: Path) -> int:
             problems.append(f"{page}: built from {source}, which draws figures, but shows no image")
         for match in REMOTE_ASSET.finditer(html):
             problems.append(f"{page}: loads a remote asset: {match.group(0)[:120]}")
+        for output in cell_outputs(html):
+            for match in NUMPY_REPR.finditer(output):
+                context = output[max(0, match.start() - 40): match.end() + 20]
+                problems.append(f"{page}: a NumPy scalar repr in a cell output: ...{context}...")
     checked = len(list(html_root.joinpath("book").rglob("*.html")))
     if checked == 0:
         problems.append(f"no pages found under {html_root / 'book'}")
