@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_float_dtype, check_positive_int, check_seed
+from rnnlab._checks import (
+    as_float_array,
+    check_float_dtype,
+    check_int,
+    check_optional_seed,
+)
+
 from .init import xavier_uniform
 from .module import Module
 
@@ -17,10 +23,10 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, *, seed: int | None = None, dtype: object = np.float32):
-        self.in_features = check_positive_int(in_features, "in_features")
-        self.out_features = check_positive_int(out_features, "out_features")
+        self.in_features = check_int("in_features", in_features)
+        self.out_features = check_int("out_features", out_features)
         self.dtype = check_float_dtype(dtype)
-        rng = np.random.default_rng(check_seed(seed))
+        rng = np.random.default_rng(check_optional_seed(seed))
         self.params = {
             "W": xavier_uniform(rng, self.in_features, self.out_features, self.dtype),
             "b": np.zeros(self.out_features, dtype=self.dtype),
@@ -61,10 +67,10 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, seed: int | None = None, dtype: object = np.float32):
-        self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings")
-        self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
+        self.num_embeddings = check_int("num_embeddings", num_embeddings)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim)
         self.dtype = check_float_dtype(dtype)
-        rng = np.random.default_rng(check_seed(seed))
+        rng = np.random.default_rng(check_optional_seed(seed))
         self.params = {"E": rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(self.dtype)}
         self.grads = {"E": np.zeros_like(self.params["E"])}
         self._ids: np.ndarray | None = None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array
+from rnnlab._checks import as_float_array
+
 from .functional import log_softmax
 from .layers import check_token_ids
 
@@ -24,7 +25,7 @@ def softmax_cross_entropy(logits: object, targets: object) -> tuple[float, np.nd
     if logits.dtype.kind != "f":
         raise TypeError(f"logits must be a float array, got dtype {logits.dtype}")
     if logits.ndim < 1:
-        raise ValueError(f"logits must have shape (..., num_classes), got a scalar")
+        raise ValueError("logits must have shape (..., num_classes), got a scalar")
     targets = check_token_ids(targets, logits.shape[-1], name="targets")
     if targets.shape != logits.shape[:-1]:
         raise ValueError(f"targets must have shape {logits.shape[:-1]} to match logits {logits.shape}, got {targets.shape}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functional import sigmoid
 from .init import gate_blocks, orthogonal, xavier_uniform
 from .recurrent import RecurrentStack, project_inputs, weight_gradient
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_seed
+from rnnlab._checks import check_optional_seed
+
 from .gru import GRU
 from .layers import Embedding, Linear
 from .lstm import LSTM
@@ -27,7 +28,7 @@ def make_cell(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
 
 def child_seeds(seed: int | None, count: int) -> list[int | None]:
     """Independent seeds for a model's parts, derived from one seed (None stays None)."""
-    seed = check_seed(seed)
+    seed = check_optional_seed(seed)
     if seed is None:
         return [None] * count
     return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(count)]

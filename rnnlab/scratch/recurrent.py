@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (
+from rnnlab._checks import (
     as_float_array,
     check_float_dtype,
-    check_positive_int,
-    check_seed,
+    check_int,
+    check_optional_seed,
     check_sequence,
     check_shape,
 )
+
 from .module import Module
 
 
@@ -41,11 +42,11 @@ class RecurrentStack(Module):
         seed: int | None = None,
         dtype: object = np.float32,
     ) -> None:
-        self.input_size = check_positive_int(input_size, "input_size")
-        self.hidden_size = check_positive_int(hidden_size, "hidden_size")
-        self.num_layers = check_positive_int(num_layers, "num_layers")
+        self.input_size = check_int("input_size", input_size)
+        self.hidden_size = check_int("hidden_size", hidden_size)
+        self.num_layers = check_int("num_layers", num_layers)
         self.dtype = check_float_dtype(dtype)
-        self.seed = check_seed(seed)
+        self.seed = check_optional_seed(seed)
         rng = np.random.default_rng(self.seed)
         self.params = {}
         for layer in range(self.num_layers):

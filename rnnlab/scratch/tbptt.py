@@ -12,14 +12,15 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import check_positive_int
+from rnnlab._checks import check_int
+
 from .optim import clip_grad_norm
 
 
 def chunk_slices(length: int, chunk_length: int) -> list[slice]:
     """Consecutive slices covering ``range(length)``; the last chunk may be shorter."""
-    length = check_positive_int(length, "length")
-    chunk_length = check_positive_int(chunk_length, "chunk_length")
+    length = check_int("length", length)
+    chunk_length = check_int("chunk_length", chunk_length)
     return [slice(start, min(start + chunk_length, length)) for start in range(0, length, chunk_length)]
 
 
