@@ -66,7 +66,9 @@ def test_every_glossary_entry_points_at_a_label_that_exists():
 
 def test_every_term_role_names_a_glossary_entry():
     known = {entry["term"].lower() for entry in TERMS} | {entry["zh"].lower() for entry in TERMS}
-    used = {m.lower() for text in PROSE.values() for m in re.findall(r"\{term\}`([^`<]+?)(?:\s*<[^>]+>)?`", text)}
+    # {term}`text` links to "text"; {term}`shown text <target>` links to "target".
+    used = {(m.group(2) or m.group(1)).strip().lower() for text in PROSE.values()
+            for m in re.finditer(r"\{term\}`([^`<]+?)(?:\s*<([^>]+)>)?`", text)}
     assert not used - known, f"{{term}} roles with no glossary entry: {sorted(used - known)}"
 
 
@@ -95,7 +97,9 @@ def test_no_page_apologises_for_a_missing_citation():
 @pytest.mark.parametrize("entry", TERMS, ids=lambda e: e["term"])
 def test_each_term_has_its_chinese_name_on_the_page_that_first_uses_it(entry):
     """The first page (in reading order) whose prose uses the English term also gives the Chinese."""
-    pattern = re.compile(rf"(?<![\w-]){re.escape(entry['term'])}(?:s|es)?(?![\w-])", re.I)
+    term = entry["term"]
+    stem = rf"{re.escape(term[:-1])}(?:y|ies)" if term.endswith("y") else rf"{re.escape(term)}(?:s|es)?"
+    pattern = re.compile(rf"(?<![\w-]){stem}(?![\w-])", re.I)
     for page in PAGES:
         if page.name == "glossary.md":
             continue
