@@ -8,18 +8,37 @@ such maps gives another one,
     (a_1, b_1) then (a_2, b_2)  =  (a_2 ⊙ a_1,  a_2 ⊙ b_1 + b_2),
 
 an associative operation. So all prefixes can be combined in ``ceil(log2 T)`` rounds of
-elementwise work over the whole sequence (Hillis & Steele, 1986, "Data parallel algorithms"; see
-Blelloch, 1990, "Prefix sums and their applications", for the O(T)-work variant). QRNN, SRU, S4,
-Mamba and minGRU are all trained this way (Bradbury et al. 2017; Lei et al. 2018; Gu et al. 2022;
-Gu & Dao 2023; Feng et al. 2024).
+element-wise work over the whole sequence (Hillis & Steele, 1986, "Data parallel algorithms";
+Blelloch, 1990, "Prefix sums and their applications", gives the variant with O(T) work). Here
+``a_t`` and ``b_t`` are the recurrence's coefficient and input, not the pre-activation and bias
+of the book's notation table.
+
+How the recurrent layers that chapter 8 discusses really handle the time axis in training:
+
+* QRNN (Bradbury et al., 2017): its pooling, e.g. ``c_t = f_t ⊙ c_{t-1} + (1 - f_t) ⊙ z_t`` with
+  gates from convolutions over the inputs, is such a linear recurrence, but QRNN runs it in
+  parallel across channels and step by step over time: a CUDA kernel that loops over t.
+* SRU (Lei et al., 2018): ``c_t = f_t ⊙ c_{t-1} + (1 - f_t) ⊙ (x_t W)`` with
+  ``f_t = σ(x_t W_f + v_f ⊙ c_{t-1} + b_f)``. The gate reads ``c_{t-1}``, so the recurrence is
+  element-wise but not linear, and no scan applies; a fused CUDA kernel loops over t.
+* S4 (Gu et al., 2022): a linear state-space model with time-invariant coefficients, trained as
+  one long convolution computed with FFTs (run as a recurrence for step-by-step inference).
+* Mamba (Gu & Dao, 2024): input-dependent ("selective") coefficients rule out the convolution;
+  a hardware-aware parallel scan fused into one GPU kernel computes the linear recurrence.
+* minGRU (Feng et al., 2024): a linear recurrence, trained by a parallel scan in log space
+  (Heinsen, 2023), which needs a positive candidate: ``positive_activation``.
+
+Functions:
 
 * ``linear_recurrence``: the reference loop, T dependent steps.
 * ``parallel_scan``: Hillis-Steele scan, ceil(log2 T) rounds, any signs.
-* ``log_space_scan``: cumulative sums in log space (Heinsen, 2023), for positive ``a`` and ``b``,
-  the form Feng et al. (2024) use to train minGRU.
-* ``min_gru``: the minGRU of Feng et al. (2024), whose gates read ``x_t`` only.
+* ``log_space_scan``: cumulative sums in log space (Heinsen, 2023), for positive ``a``, ``b``, ``h0``.
+* ``positive_activation``, ``log_positive_activation``: Feng et al.'s g(x) = x + 1/2 for x >= 0,
+  σ(x) for x < 0, and its logarithm (the book writes ψ, keeping g for the optimiser's gradient).
+* ``min_gru``: the minGRU of Feng et al. (2024), whose gate and candidate read ``x_t`` only.
 
-Shapes follow the book: ``a``, ``b`` and ``h`` are (batch, time, hidden); ``h0`` is (batch, hidden).
+Shapes use the book's letters: B sequences, T steps, D input features, H hidden units; ``a``,
+``b`` and ``h`` are (B, T, H), ``x`` is (B, T, D), ``h0`` is (B, H).
 """
 
 from __future__ import annotations
@@ -29,7 +48,14 @@ import numpy as np
 from rnnlab._checks import check_choice
 from rnnlab.scratch.functional import sigmoid
 
-__all__ = ["linear_recurrence", "log_space_scan", "min_gru", "parallel_scan"]
+__all__ = [
+    "linear_recurrence",
+    "log_positive_activation",
+    "log_space_scan",
+    "min_gru",
+    "parallel_scan",
+    "positive_activation",
+]
 
 
 def _check(a: np.ndarray, b: np.ndarray, h0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,20 +125,22 @@ def parallel_scan(
 
 
 def log_space_scan(log_a: np.ndarray, log_b: np.ndarray, log_h0: np.ndarray | None = None) -> np.ndarray:
-    """``h_t = a_t h_{t-1} + b_t`` for positive a, b, h0, from logarithms, in O(T) work.
+    """``h_t = a_t ⊙ h_{t-1} + b_t`` for positive a, b and h0, from their logarithms, in O(T) work.
 
     With ``A_t = sum_{k<=t} log a_k``, the solution is
     ``log h_t = A_t + logcumsumexp_{k<=t}(log b_k - A_k)`` (Heinsen, 2023), a cumulative sum and a
     cumulative log-sum-exp: both associative, so both parallelise like ``parallel_scan``.
     Working with logarithms avoids the underflow of the cumulative product of many a_t < 1.
+    Only positive numbers have a real logarithm: a negative ``b_t`` (such as minGRU's linear
+    candidate) cannot enter, which is why Feng et al. use ``positive_activation``.
 
     Args:
-        log_a: (B, T, H), log of the coefficients.
-        log_b: (B, T, H), log of the (positive) inputs.
+        log_a: (B, T, H), log of the (positive) coefficients.
+        log_b: (B, T, H), log of the (positive) inputs; ``-inf`` for an input of 0.
         log_h0: (B, H), log of a positive initial state; None for h0 = 0.
 
     Returns:
-        h: (B, T, H).
+        h: (B, T, H), positive.
     """
     log_a, log_b, _ = _check(log_a, log_b, None)
     cum_log_a = np.cumsum(log_a, axis=1)  # (B, T, H)
@@ -124,6 +152,42 @@ def log_space_scan(log_a: np.ndarray, log_b: np.ndarray, log_h0: np.ndarray | No
     return np.exp(log_h)
 
 
+def positive_activation(x: np.ndarray) -> np.ndarray:
+    """Feng et al.'s g: ``x + 1/2`` for x >= 0 and ``σ(x)`` for x < 0, positive and continuous.
+
+    Both pieces equal 1/2 at 0 and have slope 1 on the right and σ'(x) <= 1/4 on the left, so
+    the function is continuous (with a kink at 0), increasing and always > 0: a candidate that
+    the log-space scan can take the logarithm of. The book writes it ψ.
+
+    Args:
+        x: (...) any real values, e.g. the (B, T, H) pre-activations ``x_t W_h + b_h``.
+
+    Returns:
+        (...) values in (0, inf), float.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    e = np.exp(np.minimum(x, 0))  # σ(x) = e^x / (1 + e^x) for x < 0: no cancellation, > 0 down to x ≈ -745
+    return np.where(x >= 0, np.maximum(x, 0) + 0.5, e / (1 + e))
+
+
+def log_positive_activation(x: np.ndarray) -> np.ndarray:
+    """``log positive_activation(x)`` computed without overflow: ``log(x + 1/2)`` or ``-log(1 + e^{-x})``.
+
+    Args:
+        x: (...) any real values.
+
+    Returns:
+        (...) float, finite for finite x.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    # log σ(x) = -softplus(-x); np.minimum keeps the branch not taken finite
+    return np.where(x >= 0, np.log(np.maximum(x, 0) + 0.5), -np.logaddexp(0, -np.minimum(x, 0)))
+
+
 def min_gru(
     x: np.ndarray,
     Wz: np.ndarray,
@@ -132,32 +196,52 @@ def min_gru(
     bh: np.ndarray,
     h0: np.ndarray | None = None,
     *,
+    candidate: str = "linear",
     method: str = "scan",
 ) -> np.ndarray:
     """The minGRU of Feng et al. (2024): ``h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t``.
 
-    The update gate ``z_t = σ(x_t Wz + bz)`` and the candidate ``h̃_t = x_t Wh + bh`` read the
-    input only, never ``h_{t-1}``: both are computed for all steps with one matrix product each,
-    and what is left is the linear recurrence with ``a_t = 1 - z_t`` and ``b_t = z_t ⊙ h̃_t``.
+    The update gate ``z_t = σ(x_t W_z + b_z)`` and the candidate ``h̃_t`` read the input only,
+    never ``h_{t-1}``: both are computed for all steps with one matrix product each, and what is
+    left is the linear recurrence with ``a_t = 1 - z_t`` and ``b_t = z_t ⊙ h̃_t``. The candidate is
+    ``x_t W_h + b_h`` ("linear", any sign) or ``ψ(x_t W_h + b_h)`` ("positive", with
+    ``positive_activation``), the form Feng et al. train in log space.
 
     Args:
-        x: (B, T, I) inputs.
-        Wz, Wh: (I, H) input weights of the gate and the candidate.
+        x: (B, T, D) inputs.
+        Wz, Wh: (D, H) input weights of the gate and the candidate.
         bz, bh: (H,) biases.
-        h0: (B, H) initial state; zeros if None.
-        method: "scan" (``parallel_scan``) or "sequential" (``linear_recurrence``).
+        h0: (B, H) initial state; zeros if None; positive for ``method="log"``.
+        candidate: "linear" or "positive".
+        method: "scan" (``parallel_scan``), "sequential" (``linear_recurrence``) or "log"
+            (``log_space_scan`` on log z_t, log(1 - z_t) and log h̃_t; needs candidate="positive").
 
     Returns:
         h: (B, T, H).
     """
-    check_choice("method", method, ("scan", "sequential"))
+    check_choice("candidate", candidate, ("linear", "positive"))
+    check_choice("method", method, ("scan", "sequential", "log"))
     x = np.asarray(x)
-    if x.ndim != 3 or x.shape[2] != Wz.shape[0] or Wz.shape != Wh.shape:
+    if x.ndim != 3 or x.shape[2] != np.shape(Wz)[0] or np.shape(Wz) != np.shape(Wh):
         raise ValueError(
-            f"expected x (batch, time, I) and Wz, Wh (I, H) of one shape, received x {x.shape}, "
+            f"expected x (batch, time, D) and Wz, Wh (D, H) of one shape, received x {x.shape}, "
             f"Wz {np.shape(Wz)}, Wh {np.shape(Wh)}"
         )
-    z = sigmoid(x @ Wz + bz)  # (B, T, H): every step at once
-    candidate = x @ Wh + bh  # (B, T, H)
+    if method == "log" and candidate != "positive":
+        raise ValueError(
+            "method='log' takes the logarithm of z_t * h̃_t, and a linear candidate can be negative: "
+            "use candidate='positive'"
+        )
+    gate_pre = x @ Wz + bz  # (B, T, H): every step at once
+    cand_pre = x @ Wh + bh  # (B, T, H)
+    if method == "log":
+        if h0 is not None and not np.all(np.asarray(h0) > 0):
+            raise ValueError("method='log' needs a positive h0 (or None for h0 = 0)")
+        log_z = -np.logaddexp(0, -gate_pre)  # log σ(k)
+        log_keep = -np.logaddexp(0, gate_pre)  # log(1 - σ(k)) = log σ(-k)
+        log_h0 = None if h0 is None else np.log(h0)
+        return log_space_scan(log_keep, log_z + log_positive_activation(cand_pre), log_h0)
+    z = sigmoid(gate_pre)
+    h_tilde = cand_pre if candidate == "linear" else positive_activation(cand_pre)
     solve = parallel_scan if method == "scan" else linear_recurrence
-    return solve(1.0 - z, z * candidate, h0)
+    return solve(1.0 - z, z * h_tilde, h0)

@@ -1,4 +1,7 @@
-"""rnnlab.scan: every parallel form equals the sequential loop, in log2(T) rounds."""
+"""rnnlab.scan: every parallel form equals the sequential loop, in log2(T) rounds.
+
+Shapes: B sequences, T steps, D input features, H hidden units, as in the book.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnlab.scan import linear_recurrence, log_space_scan, min_gru, parallel_scan
+from rnnlab.scan import (
+    linear_recurrence,
+    log_positive_activation,
+    log_space_scan,
+    min_gru,
+    parallel_scan,
+    positive_activation,
+)
 
 
 def _problem(batch, time, hidden, seed, dtype=np.float64, positive=False):
@@ -96,9 +106,9 @@ def test_log_space_scan_survives_where_the_cumulative_product_underflows():
 @pytest.mark.parametrize("with_h0", [True, False])
 def test_min_gru_scan_equals_sequential(with_h0):
     rng = np.random.default_rng(4)
-    B, T, I, H = 3, 50, 4, 6
-    x = rng.standard_normal((B, T, I))
-    Wz, Wh = rng.standard_normal((I, H)), rng.standard_normal((I, H))
+    B, T, D, H = 3, 50, 4, 6
+    x = rng.standard_normal((B, T, D))
+    Wz, Wh = rng.standard_normal((D, H)), rng.standard_normal((D, H))
     bz, bh = rng.standard_normal(H), rng.standard_normal(H)
     h0 = rng.standard_normal((B, H)) if with_h0 else None
     parallel = min_gru(x, Wz, bz, Wh, bh, h0)
@@ -135,3 +145,77 @@ def test_errors_name_what_was_expected():
         min_gru(np.zeros((1, 2, 3)), np.zeros((3, 4)), np.zeros(4), np.zeros((3, 4)), np.zeros(4), method="fast")
     with pytest.raises(ValueError, match="Wz"):
         min_gru(np.zeros((1, 2, 3)), np.zeros((2, 4)), np.zeros(4), np.zeros((2, 4)), np.zeros(4))
+
+
+def test_positive_activation_is_feng_et_al_g():
+    x = np.array([-3.0, -0.5, 0.0, 0.25, 2.0])
+    expected = [1 / (1 + np.exp(3.0)), 1 / (1 + np.exp(0.5)), 0.5, 0.75, 2.5]
+    np.testing.assert_allclose(positive_activation(x), expected, rtol=1e-12)
+
+
+def test_positive_activation_is_positive_increasing_and_continuous_at_zero():
+    x = np.linspace(-700, 30, 73001)  # below about -745, sigma(x) itself underflows to 0 in float64
+    g = positive_activation(x)
+    assert (g > 0).all()
+    assert (np.diff(g) > 0).all()
+    for eps in (1e-3, 1e-6, 1e-9):  # both one-sided limits at 0 are 1/2, the value at 0
+        assert abs(positive_activation(np.array(-eps)) - 0.5) < eps
+        assert abs(positive_activation(np.array(eps)) - 0.5) <= eps * (1 + 1e-6)
+    assert positive_activation(np.array(0.0)) == 0.5
+    assert positive_activation(np.array([1, -1])).dtype == np.float64  # ints become floats
+
+
+def test_log_positive_activation_is_the_log_and_never_overflows():
+    x = np.linspace(-30, 30, 601)
+    np.testing.assert_allclose(log_positive_activation(x), np.log(positive_activation(x)), rtol=1e-12, atol=1e-12)
+    reference = np.where(x >= 0, np.log(np.abs(x) + 0.5), -np.log1p(np.exp(-x)))
+    np.testing.assert_allclose(log_positive_activation(x), reference, rtol=1e-12)
+    extreme = log_positive_activation(np.array([-1e4, -800.0, 800.0, 1e4]))
+    assert np.isfinite(extreme).all()
+    np.testing.assert_allclose(extreme[:2], [-1e4, -800.0])  # log sigma(x) -> x far left
+
+
+def _min_gru_loop(x, Wz, bz, Wh, bh, h0, candidate):
+    """minGRU step by step, from its equations (z_t on the new candidate, as in Feng et al.)."""
+    h, out = h0.copy(), []
+    for t in range(x.shape[1]):
+        z = 1 / (1 + np.exp(-(x[:, t] @ Wz + bz)))
+        pre = x[:, t] @ Wh + bh
+        h_tilde = pre if candidate == "linear" else np.where(pre >= 0, pre + 0.5, 1 / (1 + np.exp(-pre)))
+        h = (1 - z) * h + z * h_tilde
+        out.append(h)
+    return np.stack(out, axis=1)
+
+
+@pytest.mark.parametrize("with_h0", [True, False])
+def test_min_gru_in_log_space_equals_the_sequential_loop(with_h0):
+    rng = np.random.default_rng(6)
+    B, T, D, H = 2, 200, 3, 5
+    x = rng.standard_normal((B, T, D))
+    Wz, Wh = rng.standard_normal((D, H)), rng.standard_normal((D, H))
+    bz, bh = rng.standard_normal(H), rng.standard_normal(H)
+    h0 = rng.uniform(0.1, 2.0, (B, H)) if with_h0 else None
+    assert (x @ Wh + bh < 0).mean() > 0.2  # the linear candidate really is negative often
+    h_log = min_gru(x, Wz, bz, Wh, bh, h0, candidate="positive", method="log")
+    loop = _min_gru_loop(x, Wz, bz, Wh, bh, np.zeros((B, H)) if h0 is None else h0, "positive")
+    np.testing.assert_allclose(h_log, loop, rtol=1e-9, atol=1e-12)
+    for method in ("scan", "sequential"):
+        np.testing.assert_allclose(min_gru(x, Wz, bz, Wh, bh, h0, candidate="positive", method=method),
+                                   loop, rtol=1e-9, atol=1e-12)
+    assert (h_log > 0).all()
+
+
+def test_log_space_needs_a_positive_candidate_and_state():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, 10, 3))
+    weights = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    with pytest.raises(ValueError, match="candidate='positive'"):
+        min_gru(x, *weights, method="log")
+    with pytest.raises(ValueError, match="positive h0"):
+        min_gru(x, *weights, -np.ones((1, 4)), candidate="positive", method="log")
+    with pytest.raises(ValueError, match="unknown candidate"):
+        min_gru(x, *weights, candidate="relu")
+    # the linear candidate's logarithm is undefined where it is negative: that is the whole problem
+    b = (x @ weights[2] + weights[3]) / 2
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(np.log(b)).any()

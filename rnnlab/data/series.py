@@ -6,6 +6,10 @@
 ``series_dataset`` splits by time: every training target precedes every validation target,
 which precedes every test target, and the scaler sees the training period only. Inputs of the
 first validation windows reach back into the training period, which is the past and so allowed.
+
+Shapes use the book's letters: a raw series is (n_steps,) or (n_steps, D) with D features; its
+windows are (N, T, D), N windows of T steps, and their targets (N, K), K predicted features.
+``seasonal_climatology`` is the forecast the book calls climatology (6.5 and chapter 7).
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ def load_stock(symbol: str = "AAPL") -> tuple[np.ndarray, np.ndarray]:
     """Monthly prices of one ticker from ``vega_datasets.local_data.stocks()``, oldest first.
 
     Returns:
-        dates: (T,) datetime64[D], first day of each month (T = 123; 68 for GOOG, listed in 2004).
-        prices: (T,) float32, US dollars.
+        dates: (n_months,) datetime64[D], first day of each month (123 months; 68 for GOOG, listed in 2004).
+        prices: (n_months,) float32, US dollars.
     """
     from vega_datasets import local_data  # lazy: pandas and vega_datasets are optional extras
 
@@ -44,8 +48,8 @@ def load_weather(variables: str | Sequence[str] = "temp_max") -> tuple[np.ndarra
         variables: one of ``WEATHER_VARIABLES`` (mm of rain, degrees C, m/s) or a list of them.
 
     Returns:
-        dates: (T,) datetime64[D], T = 1461 days.
-        values: (T,) float32 for one variable, (T, F) for a list of F.
+        dates: (n_days,) datetime64[D], 1461 days.
+        values: (n_days,) float32 for one variable, (n_days, D) for a list of D.
     """
     from vega_datasets import local_data
 
@@ -60,7 +64,7 @@ def load_weather(variables: str | Sequence[str] = "temp_max") -> tuple[np.ndarra
 def _as_2d(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float32)
     if values.ndim not in (1, 2):
-        raise ValueError(f"values must be (T,) or (T, F), received shape {values.shape}")
+        raise ValueError(f"values must be (n_steps,) or (n_steps, D), received shape {values.shape}")
     return values[:, None] if values.ndim == 1 else values
 
 
@@ -72,14 +76,14 @@ def make_windows(
     Window i holds steps ``i .. i + window - 1``; its target is step ``i + window + horizon - 1``.
 
     Args:
-        values: (T,) or (T, F).
-        window: W, number of input steps.
+        values: (n_steps,) or (n_steps, D).
+        window: T, the number of input steps.
         horizon: how many steps ahead the target lies (1 = next step).
-        target_columns: the features to predict; default all.
+        target_columns: the K features to predict; default all (K = D).
 
     Returns:
-        x: (N, W, F) float32 with N = T - W - horizon + 1.
-        y: (N, F_target) float32.
+        x: (N, T, D) float32 with N = n_steps - T - horizon + 1.
+        y: (N, K) float32.
     """
     values = _as_2d(values)
     window = check_int("window", window)
@@ -96,11 +100,11 @@ class Scaler:
     """Standardise features with the mean and standard deviation of the data it was fitted on."""
 
     def __init__(self) -> None:
-        self.mean: np.ndarray | None = None  # (F,)
-        self.std: np.ndarray | None = None  # (F,)
+        self.mean: np.ndarray | None = None  # (D,)
+        self.std: np.ndarray | None = None  # (D,)
 
     def fit(self, values: np.ndarray) -> Scaler:
-        """Learn mean and std per feature from ``values`` (T,) or (T, F); constant features get std 1."""
+        """Learn mean and std per feature from ``values`` (n_steps,) or (n_steps, D); constant features get std 1."""
         values = _as_2d(values)
         self.mean = values.mean(axis=0)
         std = values.std(axis=0)
@@ -136,7 +140,7 @@ class SeriesData:
     """Windows of a scaled series, split by the time of their targets.
 
     Attributes:
-        train, val, test: (x (N, W, F) float32, y (N, F_target) float32), in scaled units.
+        train, val, test: (x (N, T, D) float32, y (N, K) float32), in scaled units.
         target_index: ``Splits`` of (N,) int64 time indices of each target (use them to index dates).
         scaler: the ``Scaler`` fitted on the training period only.
         target_columns: the predicted features.
@@ -165,11 +169,11 @@ def series_dataset(
     inside it. Validation and test windows have their targets in the next two periods.
 
     Args:
-        values: (T,) or (T, F) raw series, oldest first.
-        window: W input steps.
+        values: (n_steps,) or (n_steps, D) raw series, oldest first.
+        window: T, the number of input steps.
         horizon: steps between the last input and the target.
-        fractions: (train, val, test) fractions of the T steps.
-        target_columns: features to predict; default all.
+        fractions: (train, val, test) fractions of the n_steps steps.
+        target_columns: the K features to predict; default all.
 
     Returns:
         ``SeriesData``.
@@ -196,11 +200,11 @@ def persistence_forecast(x: np.ndarray, target_columns: Sequence[int] | None = N
     """The naive forecast "tomorrow equals today": the last input step of each window.
 
     Args:
-        x: (N, W, F) windows.
-        target_columns: the predicted features; default all.
+        x: (N, T, D) windows.
+        target_columns: the K predicted features; default all.
 
     Returns:
-        (N, F_target), directly comparable with the targets ``y``.
+        (N, K), directly comparable with the targets ``y``.
     """
     last = np.asarray(x)[:, -1, :]
     return last if target_columns is None else last[:, list(target_columns)]
