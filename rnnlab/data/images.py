@@ -1,7 +1,8 @@
 """Images as sequences: scikit-learn's bundled 8x8 digits, read row by row, and moving-digit videos.
 
 ``load_digits`` ships inside scikit-learn (``sklearn/datasets/data/digits.csv.gz``), so nothing is
-downloaded. A digit becomes a sequence of 8 time steps, one 8-pixel row per step.
+downloaded. A digit becomes a sequence of T = 8 time steps, one row of D = 8 pixels per step.
+Shapes use the book's notation: N examples, T time steps, D features per step.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ DIRECTIONS = {
 
 @lru_cache(maxsize=1)
 def _digit_images() -> tuple[np.ndarray, np.ndarray]:
-    """All 1797 digits: images (N, 8, 8) float32 in [0, 1] and labels (N,) int64, read-only (cached)."""
+    """All N = 1797 digits: images (N, 8, 8) float32 in [0, 1] and labels (N,) int64, read-only (cached)."""
     from sklearn.datasets import load_digits  # lazy: scikit-learn is an optional extra
 
     digits = load_digits()
@@ -40,7 +41,8 @@ def digits_sequences(*, seed: int, fractions: tuple[float, float, float] = (0.7,
         fractions: (train, val, test) fractions of the 1797 images.
 
     Returns:
-        ``Splits`` of (x (N, 8, 8) float32 in [0, 1], time = row; y (N,) int64 in 0..9).
+        ``Splits`` of (x (N, T, D) = (N, 8, 8) float32 in [0, 1], step t is row t; y (N,) int64 in
+        0..9, K = 10 classes).
     """
     images, labels = _digit_images()
     return random_split(images, labels, seed=seed, fractions=fractions, stratify=labels)
@@ -62,16 +64,16 @@ def moving_digit_videos(
     information about the direction, two consecutive frames carry all of it. Classes are balanced.
 
     Args:
-        n_samples: N.
+        n_samples: N, the number of videos.
         seed: random seed.
         n_frames: T, at least 2.
         canvas_size: S, side of the square canvas, at least 8 (the digit's size).
-        n_directions: 4 (right, left, down, up) or 8 (plus diagonals); see ``DIRECTIONS``.
-        flatten: return frames as vectors of S*S pixels instead of S x S images.
+        n_directions: K, 4 (right, left, down, up) or 8 (plus diagonals); see ``DIRECTIONS``.
+        flatten: return frames as vectors of D = S*S pixels instead of S x S images.
 
     Returns:
-        x: (N, T, S, S) float32 in [0, 1], or (N, T, S*S) if ``flatten``.
-        y: (N,) int64, the index of the direction in ``DIRECTIONS``.
+        x: (N, T, S, S) float32 in [0, 1], or (N, T, D) with D = S*S if ``flatten``.
+        y: (N,) int64 in 0..K-1, the index of the direction in ``DIRECTIONS``.
     """
     n_samples = check_int("n_samples", n_samples)
     n_frames = check_int("n_frames", n_frames, minimum=2)

@@ -8,6 +8,7 @@
 * ``sine_waves``: one-step-ahead prediction of (noisy) sine waves.
 
 Every generator takes ``seed`` and returns NumPy arrays; the same seed gives the same arrays.
+Shapes use the book's notation: N sequences, T time steps, D features per step.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ def event_order_task(n_samples: int, seq_len: int, *, seed: int) -> tuple[np.nda
     while one that remembers which channel fired first is perfect. Classes are exactly balanced.
 
     Args:
-        n_samples: N.
+        n_samples: N, the number of sequences.
         seq_len: T, at least 2.
         seed: random seed.
 
     Returns:
-        x: (N, T, 3) float32.
+        x: (N, T, D) float32 with D = 3 channels (event A, event B, noise).
         y: (N,) int64, 1 if A came before B else 0.
     """
     n_samples = check_int("n_samples", n_samples)
@@ -63,12 +64,12 @@ def adding_problem(n_samples: int, seq_len: int, *, seed: int) -> tuple[np.ndarr
     (Arjovsky et al. 2016). Predicting the constant 1.0 scores ``ADDING_BASELINE_MSE`` = 1/6.
 
     Args:
-        n_samples: N.
+        n_samples: N, the number of sequences.
         seq_len: T, at least 2.
         seed: random seed.
 
     Returns:
-        x: (N, T, 2) float32, channels (value, marker).
+        x: (N, T, D) float32 with D = 2 channels (value, marker).
         y: (N, 1) float32, the sum of the two marked values.
     """
     n_samples = check_int("n_samples", n_samples)
@@ -88,22 +89,23 @@ def adding_problem(n_samples: int, seq_len: int, *, seed: int) -> tuple[np.ndarr
 
 
 def copy_task(n_samples: int, delay: int, *, seed: int, n_copy: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """The copying memory problem: reproduce ``n_copy`` symbols after ``delay`` blank steps.
+    """The copying memory problem: reproduce ``n_copy`` symbols after a delay of blank steps.
 
-    Ids: 0 is the blank, 1..8 the symbols, 9 the delimiter (10 classes). The input is
+    Ids: 0 is the blank, 1..8 the symbols, 9 the delimiter (K = 10 classes). The input is
     ``n_copy`` random symbols, ``delay - 1`` blanks, the delimiter, then ``n_copy`` blanks; the
-    target is ``delay + n_copy`` blanks followed by the same symbols (Arjovsky et al. 2016).
-    Length L = delay + 2 * n_copy (T + 20 in the paper).
+    target is ``delay + n_copy`` blanks followed by the same symbols (Arjovsky et al. 2016), so
+    each symbol is recalled ``delay + n_copy`` steps after it was shown. The sequence length is
+    T = delay + 2 * n_copy. (The paper writes T for the delay; here T is the length, as in the book.)
 
     Args:
-        n_samples: N.
-        delay: T, the number of steps between the last symbol and the delimiter, plus one.
+        n_samples: N, the number of sequences.
+        delay: steps from the last symbol to the delimiter, at least 1.
         seed: random seed.
         n_copy: how many symbols to copy (10 in the paper).
 
     Returns:
-        x: (N, L) int64 input ids.
-        y: (N, L) int64 target ids.
+        x: (N, T) int64 input ids.
+        y: (N, T) int64 target ids.
     """
     n_samples = check_int("n_samples", n_samples)
     delay = check_int("delay", delay)
@@ -123,7 +125,14 @@ def copy_baseline_loss(delay: int, n_copy: int = 10) -> float:
     """Cross-entropy (nats per step) of the memoryless strategy on ``copy_task``.
 
     Predict a blank for the first ``delay + n_copy`` steps, then a uniform guess over the 8
-    symbols: ``n_copy * ln 8 / (delay + 2 * n_copy)``.
+    symbols: ``n_copy * ln 8 / T`` with T = delay + 2 * n_copy.
+
+    Args:
+        delay: as in ``copy_task``.
+        n_copy: as in ``copy_task``.
+
+    Returns:
+        The loss averaged over all T steps, in nats.
     """
     delay = check_int("delay", delay)
     n_copy = check_int("n_copy", n_copy)
@@ -140,11 +149,11 @@ def echo_task(
     chance on the recall steps.
 
     Args:
-        n_samples: N.
+        n_samples: N, the number of sequences.
         seq_len: T, greater than ``delay``.
-        delay: k >= 1.
+        delay: how many steps back the target looks, at least 1.
         seed: random seed.
-        n_symbols: size of the input alphabet.
+        n_symbols: size of the input alphabet; K = n_symbols + 1 classes with the blank.
 
     Returns:
         x: (N, T) int64 in 1..n_symbols.
@@ -175,14 +184,14 @@ def sine_waves(
     the target is the clean ``s_T``, so a good model can score below ``noise ** 2``.
 
     Args:
-        n_samples: N.
+        n_samples: N, the number of sequences.
         seq_len: T.
         seed: random seed.
         noise: standard deviation of the noise on the inputs, >= 0.
         period_range: (low, high) bounds of the period in steps, 2 <= low <= high.
 
     Returns:
-        x: (N, T, 1) float32, steps 0..T-1.
+        x: (N, T, D) float32 with D = 1, steps 0..T-1.
         y: (N, 1) float32, the clean value at step T.
     """
     n_samples = check_int("n_samples", n_samples)
