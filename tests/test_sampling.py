@@ -1,4 +1,4 @@
-"""rnnlab.sampling: the distribution is softmax(z / tau) over the top k, and draws follow it."""
+"""rnnlab.sampling: the distribution is softmax(s / T_s) over the top k, then the top-p nucleus, and draws follow it."""
 
 from __future__ import annotations
 
@@ -128,6 +128,12 @@ def test_inverse_cdf_picks_the_first_id_whose_cdf_exceeds_u():
         ({"logits": np.zeros(3), "top_k": 0}, ValueError),
         ({"logits": np.zeros(3), "top_k": 4}, ValueError),
         ({"logits": np.zeros(3), "top_k": 2.0}, TypeError),
+        ({"logits": np.zeros(3), "top_p": 0.0}, ValueError),
+        ({"logits": np.zeros(3), "top_p": -0.5}, ValueError),
+        ({"logits": np.zeros(3), "top_p": 1.01}, ValueError),
+        ({"logits": np.zeros(3), "top_p": float("nan")}, ValueError),
+        ({"logits": np.zeros(3), "top_p": float("inf")}, ValueError),
+        ({"logits": np.zeros(3), "top_p": "0.9"}, TypeError),
     ],
 )
 def test_bad_arguments_are_refused(kwargs, error):
@@ -140,5 +146,106 @@ def test_bad_arguments_are_refused(kwargs, error):
 def test_sample_next_refuses_a_missing_generator_and_3d_logits():
     with pytest.raises(TypeError, match="Generator"):
         sample_next(np.zeros(3), rng=0)
-    with pytest.raises(ValueError, match=r"\(V,\) or \(B, V\)"):
+    with pytest.raises(ValueError, match=r"\(K,\) or \(B, K\)"):
         sample_next(np.zeros((2, 2, 3)), rng=np.random.default_rng(0))
+
+
+# --------------------------------------------------------------------------- top-p (nucleus)
+def nucleus_reference(probs, top_p):
+    """The definition, one row at a time: the smallest prefix of the ranked tokens with mass >= top_p."""
+    ranked = np.argsort(-probs, kind="stable")
+    size = int(np.searchsorted(np.cumsum(probs[ranked]), top_p)) + 1  # first prefix whose mass reaches top_p
+    kept = np.zeros_like(probs)
+    kept[ranked[:size]] = probs[ranked[:size]]
+    return kept / kept.sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(finite_logits, st.floats(1e-6, 1.0))
+def test_top_p_keeps_the_smallest_set_that_reaches_p(logits, top_p):
+    base = next_token_probs(logits)
+    probs = next_token_probs(logits, top_p=top_p)
+    kept = probs > 0
+    assert base[kept].sum() >= top_p * (1 - 1e-12)  # the kept set reaches top_p ...
+    smallest_kept = base[kept].min()
+    assert base[kept].sum() - smallest_kept < top_p * (1 + 1e-12)  # ... and no smaller one does
+    if (~kept).any():
+        assert smallest_kept >= base[~kept].max()  # the kept tokens are the likeliest ones
+    np.testing.assert_allclose(probs[kept], base[kept] / base[kept].sum(), rtol=1e-9)
+    np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-12)
+
+
+def test_top_p_equals_the_definition_on_random_rows():
+    rng = np.random.default_rng(10)
+    logits = rng.normal(size=(200, 15)) * 2
+    for top_p in (0.05, 0.3, 0.5, 0.9, 0.99):
+        probs = next_token_probs(logits, top_p=top_p)
+        expected = np.array([nucleus_reference(row, top_p) for row in next_token_probs(logits)])
+        np.testing.assert_allclose(probs, expected, rtol=1e-12, atol=0)
+
+
+def test_top_p_one_is_the_identity():
+    logits = np.random.default_rng(11).normal(size=(5, 9)) * 3
+    for temperature, k in [(1.0, None), (0.7, 4), (2.0, 9), (0.0, None)]:
+        np.testing.assert_array_equal(
+            next_token_probs(logits, temperature=temperature, top_k=k, top_p=1.0),
+            next_token_probs(logits, temperature=temperature, top_k=k),
+        )
+        np.testing.assert_array_equal(
+            next_token_probs(logits, temperature=temperature, top_k=k, top_p=None),
+            next_token_probs(logits, temperature=temperature, top_k=k),
+        )
+
+
+def test_a_small_top_p_keeps_only_the_argmax():
+    logits = np.random.default_rng(12).normal(size=(50, 20))
+    probs = next_token_probs(logits, top_p=1e-9, temperature=1.5)
+    np.testing.assert_array_equal(probs, np.eye(20)[logits.argmax(axis=1)])
+    # and any top_p up to the largest probability does the same
+    largest = next_token_probs(logits).max(axis=1)
+    for row in range(5):
+        one = next_token_probs(logits[row], top_p=float(largest[row]) * (1 - 1e-9))
+        np.testing.assert_array_equal(one, np.eye(20)[logits[row].argmax()])
+
+
+def test_top_p_adapts_the_number_of_tokens_to_the_distribution():
+    peaked = np.log(np.array([0.9, 0.05, 0.03, 0.02]))
+    flat = np.log(np.array([0.3, 0.25, 0.25, 0.2]))
+    assert (next_token_probs(peaked, top_p=0.85) > 0).sum() == 1  # 0.9 reaches 0.85 on its own
+    assert (next_token_probs(flat, top_p=0.85) > 0).sum() == 4  # 0.3 + 0.25 + 0.25 = 0.8 does not
+
+
+def test_top_p_composes_with_temperature_and_top_k():
+    rng = np.random.default_rng(13)
+    logits = rng.normal(size=(100, 12)) * 2
+    for temperature, k, top_p in [(0.5, None, 0.8), (1.5, 6, 0.7), (1.0, 3, 0.95), (2.0, 12, 0.5)]:
+        probs = next_token_probs(logits, temperature=temperature, top_k=k, top_p=top_p)
+        before = next_token_probs(logits, temperature=temperature, top_k=k)  # tempered, top-k
+        expected = np.array([nucleus_reference(row, top_p) for row in before])
+        np.testing.assert_allclose(probs, expected, rtol=1e-12, atol=0)
+        assert ((probs > 0) <= (before > 0)).all()  # never outside the top k
+
+
+def test_top_p_matches_the_usual_torch_idiom():
+    torch = pytest.importorskip("torch")
+    logits = np.random.default_rng(14).normal(size=(6, 30)) * 2
+    for temperature, k, top_p in [(1.0, None, 0.9), (0.8, 10, 0.6)]:
+        z = torch.tensor(logits) / temperature
+        if k is not None:
+            z = z.masked_fill(z < torch.topk(z, k, dim=-1).values[..., -1:], float("-inf"))
+        sorted_z, order = torch.sort(z, descending=True, dim=-1)
+        mass = torch.softmax(sorted_z, dim=-1).cumsum(dim=-1)
+        remove = mass > top_p
+        remove[..., 1:] = remove[..., :-1].clone()  # keep the token that crosses top_p
+        remove[..., 0] = False
+        z = z.masked_fill(remove.scatter(-1, order, remove), float("-inf"))
+        expected = torch.softmax(z, dim=-1).numpy()
+        np.testing.assert_allclose(next_token_probs(logits, temperature=temperature, top_k=k, top_p=top_p),
+                                   expected, atol=1e-12)
+
+
+def test_sampling_never_leaves_the_nucleus_and_follows_it():
+    logits = np.log(np.array([0.4, 0.3, 0.2, 0.06, 0.04]))
+    draws = sample_next(np.tile(logits, (30_000, 1)), top_p=0.85, rng=np.random.default_rng(15))
+    assert set(draws.tolist()) == {0, 1, 2}  # 0.4 + 0.3 = 0.7 < 0.85 <= 0.9
+    np.testing.assert_allclose(np.bincount(draws, minlength=5) / 30_000, [4 / 9, 3 / 9, 2 / 9, 0, 0], atol=0.01)

@@ -11,8 +11,9 @@ A phrase is ``[not|never] [very|really] ADJ``; its value is the adjective's pola
 negator. In ``but`` and ``correction`` sentences the two phrases have opposite values and
 different adjectives. Swapping them keeps the multiset of words and flips the label, so any
 bag-of-words model, which sees both sentences as the same input, gets at most one of each such
-pair right: ``contrast_pairs`` yields them. ``rule_label`` applies the rule to any sentence of
-the grammar.
+pair right: ``contrast_pairs`` yields them, and ``swap_phrases`` gives any such sentence's partner.
+``rule_label`` applies the rule to any sentence of the grammar. Shapes use the book's notation:
+N sentences, K = the vocabulary size.
 """
 
 from __future__ import annotations
@@ -142,12 +143,18 @@ def contrast_pairs(n_pairs: int, *, seed: int) -> tuple[list[str], list[str], np
         first_labels, second_labels: (P,) int64 with ``second_labels == 1 - first_labels``.
     """
     first, labels = sentiment_sentences(n_pairs, seed=seed, kinds=("but", "correction"))
-    second = [_swap_phrases(sentence) for sentence in first]
+    second = [swap_phrases(sentence) for sentence in first]
     return first, second, labels, 1 - labels
 
 
-def _swap_phrases(sentence: str) -> str:
-    """Swap the phrases around "but", or the adjectives around ", not"."""
+def swap_phrases(sentence: str) -> str:
+    """The contrast partner of a ``but`` or ``correction`` sentence: the same words, the opposite label.
+
+    Swaps the phrases around "but", or the adjectives around ", not"; swapping twice gives the
+    sentence back. Raises ``ValueError`` for a sentence of another kind.
+    """
+    if "but" not in sentence.split() and "," not in sentence.split():
+        raise ValueError(f"expected a 'but' or 'correction' sentence of the grammar, received {sentence!r}")
     words = sentence.split()
     start, rest = words[:3], words[3:]
     if "but" in rest:
@@ -182,10 +189,10 @@ def bag_of_words(ids: np.ndarray, vocab_size: int) -> np.ndarray:
 
     Args:
         ids: (N, L) int ids.
-        vocab_size: V.
+        vocab_size: K.
 
     Returns:
-        counts: (N, V) float32, column 0 (padding) always 0.
+        counts: (N, K) float32, column 0 (padding) always 0.
     """
     ids = np.asarray(ids)
     counts = np.zeros((len(ids), check_int("vocab_size", vocab_size)), dtype=np.float32)
