@@ -126,3 +126,39 @@ def check_sequence(x: object, input_size: int, dtype: np.dtype, name: str = "x")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} needs at least one sequence and one time step, got shape {array.shape}")
     return array
+
+
+# Variable lengths, dropout rates and flags (the scratch stacks' keywords).
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (NumPy bools included), else raise ``TypeError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_probability(name: str, value: Any) -> float:
+    """Return ``value`` as a float in [0, 1), the range of a dropout rate."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), received {type(value).__name__} {value!r}")
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), received {value}")
+    return value
+
+
+def check_lengths(lengths: Any, batch: int, time: int, name: str = "lengths") -> np.ndarray | None:
+    """Validate per-sequence lengths: None, or B integers in 1..T; returns an int64 array (B,)."""
+    if lengths is None:
+        return None
+    array = np.asarray(lengths)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got dtype {array.dtype}")
+    if array.shape != (batch,):
+        raise ValueError(f"{name} must have shape ({batch},) (one length per sequence), got {array.shape}")
+    if array.min() < 1 or array.max() > time:
+        raise ValueError(
+            f"{name} must lie in 1..{time} (the padded length T), got values from {array.min()} to {array.max()}"
+        )
+    return array.astype(np.int64)

@@ -31,6 +31,12 @@ Traps worth naming:
 * A GRU with ``reset_after=False`` computes ``n = tanh(x W_n + b_n + (r * h) U_n)``. Keras can
   store it (``GRU(reset_after=False)``, bias ``(3H,)``); PyTorch has no such form.
 * PyTorch's GRU puts the reset gate first (r, z, n); scratch and Keras put the update gate first.
+
+Bidirectional stacks: each layer has a second, backward-in-time direction with its own weights.
+Scratch and PyTorch name them with the suffix ``_reverse`` (``W0_reverse``, ``weight_ih_l0_reverse``);
+Keras wraps the layer in ``Bidirectional``, whose ``get_weights()`` is the forward layer's list
+followed by the backward layer's. All three concatenate the two directions' outputs, forward
+first, so layer ``l + 1`` reads 2H features in the same order everywhere.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ GATE_ORDERS: dict[World, dict[CellKind, tuple[str, ...]]] = {
 
 #: Per-layer parameter names on the scratch side (without the layer index).
 SCRATCH_KEYS = ("W", "U", "b", "bU")
+#: Suffix of the backward direction's parameters, in scratch and PyTorch alike.
+REVERSE = "_reverse"
 
 
 def check_kind(kind: str) -> CellKind:
@@ -87,24 +95,32 @@ def reorder_gates(
     return np.concatenate([blocks[g] for g in dst], axis=axis)
 
 
-def split_layers(params: dict[str, np.ndarray], num_layers: int) -> list[dict[str, np.ndarray]]:
+def split_layers(
+    params: dict[str, np.ndarray], num_layers: int, suffix: str = ""
+) -> list[dict[str, np.ndarray]]:
     """Group scratch parameters ``{"W0", "U0", ..., "W1", ...}`` into one dict per layer.
 
     Args:
         params: a scratch cell's ``params`` (or ``grads``), keys like ``W0``, ``bU1``.
         num_layers: L.
+        suffix: ``""`` for the forward direction, ``"_reverse"`` for the backward one.
 
     Returns:
         L dicts with keys among ``W, U, b, bU`` (the same arrays, not copies).
     """
     return [
-        {key: params[f"{key}{layer}"] for key in SCRATCH_KEYS if f"{key}{layer}" in params}
+        {key: params[f"{key}{layer}{suffix}"] for key in SCRATCH_KEYS if f"{key}{layer}{suffix}" in params}
         for layer in range(num_layers)
     ]
 
 
+def directions(bidirectional: bool) -> tuple[str, ...]:
+    """The parameter-name suffixes of a stack's directions: ``("",)`` or ``("", "_reverse")``."""
+    return ("", REVERSE) if bidirectional else ("",)
+
+
 def scratch_to_torch(
-    kind: CellKind, layer: dict[str, np.ndarray], index: int
+    kind: CellKind, layer: dict[str, np.ndarray], index: int, suffix: str = ""
 ) -> dict[str, np.ndarray]:
     """One scratch layer -> the four ``torch.nn.RNN/LSTM/GRU`` parameters of layer ``index``.
 
@@ -113,10 +129,11 @@ def scratch_to_torch(
         layer: ``W (in, G*H)``, ``U (H, G*H)``, ``b (G*H,)`` and, for a reset-after GRU,
             ``bU (G*H,)``.
         index: the layer number k in PyTorch's names ``weight_ih_l{k}`` etc.
+        suffix: ``"_reverse"`` for the backward direction of a bidirectional layer.
 
     Returns:
         arrays: ``weight_ih_l{k} (G*H, in)``, ``weight_hh_l{k} (G*H, H)``, ``bias_ih_l{k} (G*H,)``,
-        ``bias_hh_l{k} (G*H,)``, in PyTorch's gate order.
+        ``bias_hh_l{k} (G*H,)`` (each name followed by ``suffix``), in PyTorch's gate order.
     """
     if kind == "gru" and "bU" not in layer:
         raise ValueError(
@@ -131,15 +148,15 @@ def scratch_to_torch(
     # RNN/LSTM: only b_ih + b_hh matters, so all of b goes in b_ih and b_hh is zero.
     bias_hh = perm(layer["bU"]) if "bU" in layer else np.zeros_like(layer["b"])
     return {
-        f"weight_ih_l{index}": np.ascontiguousarray(perm(layer["W"]).T),
-        f"weight_hh_l{index}": np.ascontiguousarray(perm(layer["U"]).T),
-        f"bias_ih_l{index}": perm(layer["b"]),
-        f"bias_hh_l{index}": bias_hh,
+        f"weight_ih_l{index}{suffix}": np.ascontiguousarray(perm(layer["W"]).T),
+        f"weight_hh_l{index}{suffix}": np.ascontiguousarray(perm(layer["U"]).T),
+        f"bias_ih_l{index}{suffix}": perm(layer["b"]),
+        f"bias_hh_l{index}{suffix}": bias_hh,
     }
 
 
 def torch_to_scratch(
-    kind: CellKind, arrays: dict[str, np.ndarray], index: int
+    kind: CellKind, arrays: dict[str, np.ndarray], index: int, suffix: str = ""
 ) -> dict[str, np.ndarray]:
     """PyTorch parameters of layer ``index`` -> one scratch layer (inverse of `scratch_to_torch`).
 
@@ -148,6 +165,7 @@ def torch_to_scratch(
         arrays: at least ``weight_ih_l{k}`` and ``weight_hh_l{k}``; the biases may be absent
             (``bias=False``), in which case they are zeros.
         index: the layer number k.
+        suffix: ``"_reverse"`` to read the backward direction of a bidirectional layer.
 
     Returns:
         arrays: ``W (in, G*H)``, ``U (H, G*H)``, ``b (G*H,)`` and, for the GRU, ``bU (G*H,)``. For
@@ -157,13 +175,13 @@ def torch_to_scratch(
     def unperm(a: np.ndarray, axis: int = -1) -> np.ndarray:
         return reorder_gates(a, kind, "torch", "scratch", axis)
 
-    weight_ih = arrays[f"weight_ih_l{index}"]
+    weight_ih = arrays[f"weight_ih_l{index}{suffix}"]
     zeros = np.zeros(weight_ih.shape[0], dtype=weight_ih.dtype)
-    bias_ih = arrays.get(f"bias_ih_l{index}", zeros)
-    bias_hh = arrays.get(f"bias_hh_l{index}", zeros)
+    bias_ih = arrays.get(f"bias_ih_l{index}{suffix}", zeros)
+    bias_hh = arrays.get(f"bias_hh_l{index}{suffix}", zeros)
     layer = {
         "W": np.ascontiguousarray(unperm(weight_ih.T)),
-        "U": np.ascontiguousarray(unperm(arrays[f"weight_hh_l{index}"].T)),
+        "U": np.ascontiguousarray(unperm(arrays[f"weight_hh_l{index}{suffix}"].T)),
     }
     if kind == "gru":
         layer["b"], layer["bU"] = unperm(bias_ih), unperm(bias_hh)
@@ -250,6 +268,11 @@ def scratch_cell_options(model: Any) -> dict[str, Any]:
     if isinstance(model, scratch.GRU):
         return {"reset_after": model.reset_after}
     return {}
+
+
+def scratch_stack_options(model: Any) -> dict[str, Any]:
+    """A scratch stack's ``bidirectional`` and ``dropout``, as constructor kwargs."""
+    return {"bidirectional": model.bidirectional, "dropout": model.dropout}
 
 
 def load_scratch(model: Any, values: dict[str, np.ndarray]) -> None:

@@ -13,27 +13,37 @@ Its GRU is the reset-after form ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`
 Supported and refused, ``from_torch`` (always a ValueError naming the feature):
 
 * handled: ``bias=False`` (zero biases), ``batch_first=False`` (the weights are the same; the
-  scratch model still takes batch-first input), ``nonlinearity="relu"``, CUDA modules.
-* refused: ``bidirectional=True``, ``proj_size > 0``, ``dropout > 0`` (scratch has no
-  inter-layer dropout; set ``module.dropout = 0.0`` for an evaluation copy), dtypes other
-  than float32/float64, any module other than the ones listed here.
+  scratch model still takes batch-first input), ``nonlinearity="relu"``, CUDA modules,
+  ``bidirectional=True`` (the ``*_reverse`` weights become scratch's ``W{l}_reverse`` ...),
+  ``dropout`` between layers (same semantics; the masks themselves come from each library's
+  own generator, so only evaluation mode, or ``dropout=0``, computes the same numbers), the
+  training/evaluation mode, and ``nn.Embedding(padding_idx=...)`` in a language model.
+* refused: ``proj_size > 0``, dtypes other than float32/float64, any module other than the
+  ones listed here.
+
+Variable lengths: `run_rnn` runs a torch stack over a padded batch through
+``pack_padded_sequence`` and pads the result back with zeros, which is exactly what a scratch
+stack called with ``lengths=`` computes; the composite twins take ``lengths`` the same way.
 
 ``to_torch`` refuses a scratch ``GRU(reset_after=False)``: PyTorch has no such cell.
 
 On a GPU, float32 cuDNN RNNs may compute in TF32 (``torch.backends.cudnn.allow_tf32``), which
 is only good to about 1e-3; compare with scratch in float64 there, where the twins agree exactly.
 
-States need no conversion: PyTorch's ``h_n`` is (num_layers, batch, hidden) like scratch's,
-and an LSTM's state is the tuple ``(h_n, c_n)`` in both.
+States need no conversion: PyTorch's ``h_n`` is (num_layers * num_directions, B, H) like
+scratch's, in the same order (layer 0 forward, layer 0 backward, layer 1 forward, ...), and an
+LSTM's state is the tuple ``(h_n, c_n)`` in both.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab import scratch
 from rnnlab._layout import (
@@ -41,9 +51,11 @@ from rnnlab._layout import (
     SCRATCH_COMPOSITES,
     CellKind,
     check_kind,
+    directions,
     load_scratch,
     scratch_cell_options,
     scratch_kind,
+    scratch_stack_options,
     scratch_to_torch,
     split_layers,
     torch_to_scratch,
@@ -54,6 +66,7 @@ __all__ = [
     "SequenceClassifier",
     "from_torch",
     "make_rnn",
+    "run_rnn",
     "to_torch",
 ]
 
@@ -75,6 +88,8 @@ def make_rnn(
     *,
     nonlinearity: str = "tanh",
     reset_after: bool = True,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
     dtype: torch.dtype = torch.float32,
     device: Device = "cpu",
 ) -> nn.RNNBase:
@@ -82,14 +97,15 @@ def make_rnn(
 
     Args:
         cell: "rnn", "lstm" or "gru".
-        input_size, hidden_size, num_layers: as for the scratch cell.
+        input_size, hidden_size, num_layers: D, H and the depth, as for the scratch cell.
         nonlinearity: "tanh" or "relu" (RNN only).
         reset_after: must be True for the GRU (PyTorch's only form).
+        bidirectional, dropout: as for the scratch cell (and ``nn.LSTM``).
         dtype: torch.float32 or torch.float64.
         device: where the parameters live.
 
     Returns:
-        The module; input (batch, time, input_size), output (batch, time, hidden_size).
+        The module; input (B, T, D), output (B, T, H), or (B, T, 2H) when bidirectional.
     """
     kind = check_kind(cell)
     if kind == "gru" and not reset_after:
@@ -97,19 +113,55 @@ def make_rnn(
             "PyTorch's nn.GRU has only the reset_after=True form; got reset_after=False "
             "(use rnnlab.keras for a GRU(reset_after=False) twin)"
         )
-    options: dict[str, Any] = {"batch_first": True, "dtype": dtype, "device": device}
+    options: dict[str, Any] = {
+        "batch_first": True, "dtype": dtype, "device": device, "bidirectional": bidirectional,
+        "dropout": dropout,
+    }
     if kind == "rnn":
         options["nonlinearity"] = nonlinearity
-    return _TORCH_CELLS[kind](input_size, hidden_size, num_layers, **options)
+    with warnings.catch_warnings():  # dropout with one layer: a no-op, as in scratch
+        warnings.filterwarnings("ignore", message="dropout option adds dropout")
+        return _TORCH_CELLS[kind](input_size, hidden_size, num_layers, **options)
+
+
+def run_rnn(
+    rnn: nn.RNNBase, x: torch.Tensor, state: Any = None, lengths: Any = None
+) -> tuple[torch.Tensor, Any]:
+    """Run a batch-first torch stack over a padded batch, as a scratch stack with ``lengths``.
+
+    Args:
+        rnn: a batch-first ``nn.RNN``/``nn.LSTM``/``nn.GRU``.
+        x: (B, T, D).
+        state: initial state or None.
+        lengths: (B,) real steps per sequence (any order), or None for full-length sequences.
+
+    Returns:
+        ``(out, state)``: out (B, T, H·dirs) with zeros at padded steps, and each sequence's
+        state after its last real step (``pack_padded_sequence`` inside).
+    """
+    if lengths is None:
+        return rnn(x, state)
+    lengths = torch.as_tensor(np.asarray(lengths), dtype=torch.int64).cpu()
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out, state = rnn(packed, state)
+    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+    return out, state
+
+
+def final_features(rnn: nn.RNNBase, state: Any) -> torch.Tensor:
+    """The top layer's final h (B, H), or both directions' side by side (B, 2H)."""
+    h = state[0] if isinstance(state, tuple) else state
+    return torch.cat([h[-2], h[-1]], dim=-1) if rnn.bidirectional else h[-1]
 
 
 class SequenceClassifier(nn.Module):
     """Twin of ``scratch.SequenceClassifier``: RNN stack, then a linear head on the last state.
 
     Args:
-        input_size, hidden_size, num_classes: feature, hidden and class counts.
+        input_size, hidden_size, num_classes: D, H and K.
         cell: "rnn", "lstm" or "gru".
         num_layers: depth of the recurrent stack.
+        bidirectional, dropout: of the stack (the head then reads both directions' final h).
         dtype, device: of the parameters.
         **cell_kwargs: ``nonlinearity`` (RNN) or ``reset_after`` (GRU, must be True).
     """
@@ -122,28 +174,34 @@ class SequenceClassifier(nn.Module):
         *,
         cell: str = "lstm",
         num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
         dtype: torch.dtype = torch.float32,
         device: Device = "cpu",
         **cell_kwargs: Any,
     ) -> None:
         super().__init__()
         self.cell = check_kind(cell)
-        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers, dtype=dtype, device=device, **cell_kwargs)
-        self.head = nn.Linear(hidden_size, num_classes, dtype=dtype, device=device)
+        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers, bidirectional=bidirectional,
+                            dropout=dropout, dtype=dtype, device=device, **cell_kwargs)
+        directions = 2 if bidirectional else 1
+        self.head = nn.Linear(directions * hidden_size, num_classes, dtype=dtype, device=device)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (batch, num_classes) for inputs x (batch, time, input_size)."""
-        out, _ = self.rnn(x)  # (B, T, H)
-        return self.head(out[:, -1])  # (B, K)
+    def forward(self, x: torch.Tensor, lengths: Any = None) -> torch.Tensor:
+        """Logits (B, K) for inputs x (B, T, D), read at each sequence's last real step."""
+        _, state = run_rnn(self.rnn, x, lengths=lengths)
+        return self.head(final_features(self.rnn, state))  # (B, K)
 
 
 class LanguageModel(nn.Module):
     """Twin of ``scratch.LanguageModel``: embedding, RNN stack, linear head at every step.
 
     Args:
-        vocab_size, embedding_dim, hidden_size: vocabulary, embedding and hidden sizes.
+        vocab_size, embedding_dim, hidden_size: K, D and H.
         cell: "rnn", "lstm" or "gru".
         num_layers: depth of the recurrent stack.
+        bidirectional, dropout: of the stack.
+        padding_idx: the pad token's embedding row (``nn.Embedding(padding_idx=...)``).
         dtype, device: of the parameters.
         **cell_kwargs: ``nonlinearity`` (RNN) or ``reset_after`` (GRU, must be True).
     """
@@ -156,19 +214,28 @@ class LanguageModel(nn.Module):
         *,
         cell: str = "lstm",
         num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        padding_idx: int | None = None,
         dtype: torch.dtype = torch.float32,
         device: Device = "cpu",
         **cell_kwargs: Any,
     ) -> None:
         super().__init__()
         self.cell = check_kind(cell)
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, dtype=dtype, device=device)
-        self.rnn = make_rnn(cell, embedding_dim, hidden_size, num_layers, dtype=dtype, device=device, **cell_kwargs)
-        self.head = nn.Linear(hidden_size, vocab_size, dtype=dtype, device=device)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx, dtype=dtype, device=device)
+        self.rnn = make_rnn(cell, embedding_dim, hidden_size, num_layers, bidirectional=bidirectional,
+                            dropout=dropout, dtype=dtype, device=device, **cell_kwargs)
+        directions = 2 if bidirectional else 1
+        self.head = nn.Linear(directions * hidden_size, vocab_size, dtype=dtype, device=device)
 
-    def forward(self, ids: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
-        """Logits (batch, time, vocab_size) and final state for token ids (batch, time)."""
-        out, state = self.rnn(self.embedding(ids), state)  # (B, T, H)
+    def forward(self, ids: torch.Tensor, state: Any = None, lengths: Any = None) -> tuple[torch.Tensor, Any]:
+        """Logits (B, T, K) and each sequence's final state for token ids (B, T).
+
+        With ``lengths`` the padded steps' hidden states are zeros, so their logits are the
+        head's bias, as in scratch.
+        """
+        out, state = run_rnn(self.rnn, self.embedding(ids), state, lengths)  # (B, T, H·dirs)
         return self.head(out), state
 
 
@@ -193,17 +260,20 @@ def to_torch(model: ScratchModel, *, device: Device = "cpu") -> nn.Module:
         scratch_kind(model, "to_torch")  # refuses anything that is not a scratch cell either
     dtype = _torch_dtype(_scratch_dtype(model))
     rnn = model.rnn if isinstance(model, SCRATCH_COMPOSITES) else model
-    options = dict(num_layers=rnn.num_layers, dtype=dtype, device=device, **scratch_cell_options(rnn))
+    options = dict(num_layers=rnn.num_layers, dtype=dtype, device=device, **scratch_cell_options(rnn),
+                   **scratch_stack_options(rnn))
     kind = scratch_kind(rnn, "to_torch")
     if isinstance(model, scratch.SequenceClassifier):
         num_classes = model.head.params["W"].shape[1]
         twin = SequenceClassifier(rnn.input_size, rnn.hidden_size, num_classes, cell=kind, **options)
     elif isinstance(model, scratch.LanguageModel):
         vocab_size, embedding_dim = model.embedding.params["E"].shape
-        twin = LanguageModel(vocab_size, embedding_dim, rnn.hidden_size, cell=kind, **options)
+        twin = LanguageModel(vocab_size, embedding_dim, rnn.hidden_size, cell=kind,
+                             padding_idx=model.embedding.padding_idx, **options)
     else:
         twin = make_rnn(kind, rnn.input_size, rnn.hidden_size, **options)
     _load_torch(twin, scratch_arrays_to_torch(model))
+    twin.train(model.training)
     return twin
 
 
@@ -226,8 +296,9 @@ def scratch_arrays_to_torch(model: ScratchModel) -> dict[str, np.ndarray]:
         return arrays
     kind = scratch_kind(model, "to_torch")
     arrays = {}
-    for index, layer in enumerate(split_layers(model.params, model.num_layers)):
-        arrays.update(scratch_to_torch(kind, layer, index))
+    for suffix in directions(model.bidirectional):
+        for index, layer in enumerate(split_layers(model.params, model.num_layers, suffix)):
+            arrays.update(scratch_to_torch(kind, layer, index, suffix))
     return arrays
 
 
@@ -259,7 +330,8 @@ def from_torch(module: nn.Module) -> ScratchModel:
         else:
             model = scratch.LanguageModel(
                 module.embedding.num_embeddings, module.embedding.embedding_dim, rnn.hidden_size,
-                cell=kind, num_layers=rnn.num_layers, dtype=dtype, **options,
+                cell=kind, num_layers=rnn.num_layers, padding_idx=module.embedding.padding_idx,
+                dtype=dtype, **options,
             )
         arrays = _numpy_state(module)
         values = {f"rnn.{key}": value for key, value in _torch_rnn_to_scratch_params(rnn, arrays, "rnn.").items()}
@@ -268,6 +340,7 @@ def from_torch(module: nn.Module) -> ScratchModel:
         if isinstance(module, LanguageModel):
             values["embedding.E"] = arrays["embedding.weight"]
         load_scratch(model, values)
+        model.train(module.training)
         return model
     if isinstance(module, nn.RNNBase):
         rnn = _check_torch_rnn(module)
@@ -276,6 +349,7 @@ def from_torch(module: nn.Module) -> ScratchModel:
             rnn.input_size, rnn.hidden_size, rnn.num_layers, dtype=dtype, **_torch_cell_options(rnn)
         )
         load_scratch(model, _torch_rnn_to_scratch_params(rnn, _numpy_state(rnn)))
+        model.train(module.training)
         return model
     raise ValueError(
         "from_torch expects nn.RNN, nn.LSTM, nn.GRU, or rnnlab.torch.SequenceClassifier / "
@@ -290,9 +364,10 @@ def _torch_rnn_to_scratch_params(
     kind = _torch_kind(rnn)
     own = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
     params = {}
-    for index in range(rnn.num_layers):
-        for key, value in torch_to_scratch(kind, own, index).items():
-            params[f"{key}{index}"] = value
+    for suffix in directions(rnn.bidirectional):
+        for index in range(rnn.num_layers):
+            for key, value in torch_to_scratch(kind, own, index, suffix).items():
+                params[f"{key}{index}{suffix}"] = value
     return params
 
 
@@ -300,15 +375,8 @@ def _check_torch_rnn(rnn: nn.Module) -> nn.RNNBase:
     """Raise a ValueError if ``rnn`` uses a feature the scratch cells do not have."""
     if type(rnn) not in _TORCH_CELLS.values():
         raise ValueError(f"expected nn.RNN, nn.LSTM or nn.GRU, got {type(rnn).__name__}")
-    if rnn.bidirectional:
-        raise ValueError("bidirectional=True is not supported: scratch cells run forward in time only")
     if getattr(rnn, "proj_size", 0):
         raise ValueError(f"LSTM projections are not supported: expected proj_size=0, got {rnn.proj_size}")
-    if rnn.dropout:
-        raise ValueError(
-            f"inter-layer dropout is not supported: expected dropout=0.0, got {rnn.dropout} "
-            "(set module.dropout = 0.0 first to convert the evaluation-mode model)"
-        )
     if rnn.weight_ih_l0.dtype not in _NUMPY_DTYPES:
         raise ValueError(f"expected a float32 or float64 module, got {rnn.weight_ih_l0.dtype}")
     return rnn
@@ -319,7 +387,9 @@ def _torch_kind(rnn: nn.RNNBase) -> CellKind:
 
 
 def _torch_cell_options(rnn: nn.RNNBase) -> dict[str, Any]:
-    return {"nonlinearity": rnn.nonlinearity} if isinstance(rnn, nn.RNN) else {}
+    """Scratch constructor kwargs: the RNN's nonlinearity, and every stack's directions and dropout."""
+    options: dict[str, Any] = {"nonlinearity": rnn.nonlinearity} if isinstance(rnn, nn.RNN) else {}
+    return {**options, "bidirectional": rnn.bidirectional, "dropout": float(rnn.dropout)}
 
 
 # --------------------------------------------------------------------------- small helpers

@@ -83,13 +83,12 @@ def test_handles_bias_false_and_time_major_modules():
 @pytest.mark.parametrize(
     "module, message",
     [
-        (torch.nn.LSTM(3, 4, bidirectional=True), "bidirectional"),
         (torch.nn.LSTM(3, 4, proj_size=2), "proj_size"),
-        (torch.nn.GRU(3, 4, 2, dropout=0.5), "dropout"),
+        (torch.nn.LSTM(3, 4, 2, bidirectional=True, proj_size=2), "proj_size"),
         (torch.nn.RNN(3, 4, dtype=torch.float16), "float32 or float64"),
         (torch.nn.Linear(3, 4), "got Linear"),
     ],
-    ids=["bidirectional", "proj_size", "dropout", "float16", "not-recurrent"],
+    ids=["proj_size", "bidirectional-proj_size", "float16", "not-recurrent"],
 )
 def test_from_torch_refuses_what_scratch_lacks(module, message):
     with pytest.raises(ValueError, match=message):
@@ -143,3 +142,51 @@ def test_twin_runs_on_the_requested_device(device):
     logits = twin(torch.from_numpy(x).to(device)).detach().cpu().numpy()
     np.testing.assert_allclose(logits, model(x), rtol=0, atol=1e-10)
     assert_params_equal(rt.from_torch(twin).params, model.params)
+
+
+@pytest.mark.parametrize("kind, options", TORCH_CELLS, ids=TORCH_CELL_IDS)
+def test_bidirectional_and_dropout_round_trip(kind, options):
+    """Bidirectional stacks with dropout convert both ways: the *_reverse weights, the rate, the mode."""
+    model = scratch.CELLS[kind](3, 4, 2, bidirectional=True, dropout=0.3, seed=0, dtype=np.float64, **options)
+    model.eval()
+    twin = rt.to_torch(model)
+    assert twin.bidirectional and twin.dropout == 0.3 and not twin.training
+    assert "weight_hh_l1_reverse" in dict(twin.named_parameters())
+    back = rt.from_torch(twin)
+    assert back.bidirectional and back.dropout == 0.3 and not back.training
+    assert_params_equal(back.params, model.params)
+    twin.train()
+    assert rt.from_torch(twin).training
+
+
+def test_from_torch_accepts_what_it_used_to_refuse():
+    """bidirectional=True and dropout > 0 were refused before scratch had them."""
+    back = rt.from_torch(torch.nn.GRU(3, 4, 2, dropout=0.5, bidirectional=True))
+    assert isinstance(back, scratch.GRU) and back.bidirectional and back.dropout == 0.5
+
+
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_composite_twins_take_lengths(kind, bidirectional):
+    lengths = np.array([2, 6, 1])
+    rng = np.random.default_rng(0)
+    clf = scratch.SequenceClassifier(3, 4, 5, cell=kind, num_layers=2, bidirectional=bidirectional,
+                                     dropout=0.2, seed=1, dtype=np.float64).eval()
+    x = rng.normal(size=(3, 6, 3))
+    twin = rt.to_torch(clf)
+    np.testing.assert_allclose(twin(torch.from_numpy(x), lengths).detach().numpy(), clf(x, lengths=lengths),
+                               rtol=0, atol=1e-12)
+    lm = scratch.LanguageModel(7, 3, 4, cell=kind, num_layers=2, bidirectional=bidirectional, padding_idx=0,
+                               seed=1, dtype=np.float64)
+    ids = rng.integers(1, 7, size=(3, 6))
+    ids[np.arange(6)[None, :] >= lengths[:, None]] = 0
+    logits, state = lm(ids, lengths=lengths)
+    twin = rt.to_torch(lm)
+    assert twin.embedding.padding_idx == 0
+    logits_t, state_t = twin(torch.from_numpy(ids), lengths=torch.from_numpy(lengths))
+    np.testing.assert_allclose(logits_t.detach().numpy(), logits, rtol=0, atol=1e-12)
+    for got, expected in zip(state_t if kind == "lstm" else [state_t], state if kind == "lstm" else [state]):
+        np.testing.assert_allclose(got.detach().numpy(), expected, rtol=0, atol=1e-12)
+    back = rt.from_torch(twin)
+    assert back.embedding.padding_idx == 0 and back.rnn.bidirectional == bidirectional
+    assert_params_equal(back.params, lm.params)

@@ -30,6 +30,8 @@ class LSTM(RecurrentStack):
         input_size: features per time step of the input.
         hidden_size: size of ``h_t`` and ``c_t``.
         num_layers: stacked layers.
+        bidirectional: also run each layer backward in time (parameters ``W{l}_reverse``, ...).
+        dropout: dropout rate on the outputs of every layer but the last (training mode only).
         seed: seed for the initial weights.
         dtype: ``np.float32`` or ``np.float64``.
     """
@@ -58,11 +60,11 @@ class LSTM(RecurrentStack):
         scale[2 * H : 3 * H], shift[2 * H : 3 * H] = 1.0, 0.0
         return scale, shift
 
-    def _layer_forward(self, layer, x, state):
+    def _layer_forward(self, layer, x, state, counts):
         W, U, b = self.layer_params(layer, "W", "U", "b")
         h0, c0 = state
         H = self.hidden_size
-        T = x.shape[0]
+        T, batch = x.shape[:2]
         scale, shift = self._gate_scale()
         gates = project_inputs(x, W * scale, b * scale)  # (T, B, 4H), overwritten with i, f, g, o
         U_scaled = U * scale
@@ -72,23 +74,26 @@ class LSTM(RecurrentStack):
         hs[0], cs[0] = h0, c0
         recurrent = np.empty(gates.shape[1:], dtype=self.dtype)  # reused: no allocation per step
         input_times_candidate = np.empty_like(h0)
-        for t in range(T):
-            a = gates[t]
-            np.matmul(hs[t], U_scaled, out=recurrent)
-            a += recurrent
+        for t, n in enumerate(counts):  # n: sequences still running (the first n rows)
+            a = gates[t, :n]
+            np.matmul(hs[t, :n], U_scaled, out=recurrent[:n])
+            a += recurrent[:n]
             np.tanh(a, out=a)
             a *= scale
             a += shift  # a is now [i, f, g, o]
             i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-            c = cs[t + 1]
-            np.multiply(f, cs[t], out=c)
-            np.multiply(i, g, out=input_times_candidate)
-            c += input_times_candidate
-            np.tanh(c, out=tanh_cs[t])
-            np.multiply(o, tanh_cs[t], out=hs[t + 1])
-        return hs[1:], (hs[-1], cs[-1]), (x, hs, cs, gates, tanh_cs)
+            c = cs[t + 1, :n]
+            np.multiply(f, cs[t, :n], out=c)
+            np.multiply(i, g, out=input_times_candidate[:n])
+            c += input_times_candidate[:n]
+            np.tanh(c, out=tanh_cs[t, :n])
+            np.multiply(o, tanh_cs[t, :n], out=hs[t + 1, :n])
+            if n < batch:  # padded steps: zero outputs, and finite values for backward's bulk maths
+                hs[t + 1, n:] = cs[t + 1, n:] = tanh_cs[t, n:] = 0.0
+                gates[t, n:] = 0.0
+        return hs[1:], (hs, cs), (x, hs, cs, gates, tanh_cs)
 
-    def _layer_backward(self, layer, dh_out, dstate, cache):
+    def _layer_backward(self, layer, dh_out, dstate, cache, counts):
         W, U = self.layer_params(layer, "W", "U")
         x, hs, cs, gates, tanh_cs = cache
         H = self.hidden_size
@@ -98,6 +103,7 @@ class LSTM(RecurrentStack):
         # in place (no temporaries) into the array that then becomes dL/d(pre-activations):
         #   da_i = dc ⊙ g ⊙ i(1−i),  da_f = dc ⊙ c_{t−1} ⊙ f(1−f),  da_g = dc ⊙ i ⊙ (1−g²),
         #   da_o = dh ⊙ tanh(c_t) ⊙ o(1−o),  and dc gains dh ⊙ o ⊙ (1 − tanh²(c_t)).
+        # Padded steps have all gates zero, so all their factors are zero too.
         dpre = np.empty_like(gates)
         k_i, k_f, k_g, k_o = (dpre[..., n * H : (n + 1) * H] for n in range(4))
         np.subtract(1.0, i, out=k_i); k_i *= i; k_i *= g
@@ -112,14 +118,16 @@ class LSTM(RecurrentStack):
         step = np.empty_like(dh)
         U_T = U.T.copy()
         for t in reversed(range(T)):
-            dh += dh_out[t]
-            np.multiply(dh, dh_to_c[t], out=step)
-            dc += step
+            n = counts[t]  # rows past n have ended: their gradients wait, unchanged, for their last step
+            dh_n, dc_n = dh[:n], dc[:n]
+            dh_n += dh_out[t, :n]
+            np.multiply(dh_n, dh_to_c[t, :n], out=step[:n])
+            dc_n += step[:n]
             # The factors become gradients: [i, f, g] blocks times dc, the o block times dh.
-            dpre_blocks[t, :, :3] *= dc[:, None, :]
-            dpre_blocks[t, :, 3] *= dh
-            dc *= f[t]
-            np.matmul(dpre[t], U_T, out=dh)
+            dpre_blocks[t, :n, :3] *= dc_n[:, None, :]
+            dpre_blocks[t, :n, 3] *= dh_n
+            dc_n *= f[t, :n]
+            np.matmul(dpre[t, :n], U_T, out=dh_n)
         grads = {
             "W": weight_gradient(x, dpre),
             "U": weight_gradient(hs[:-1], dpre),

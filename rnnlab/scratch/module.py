@@ -14,6 +14,23 @@ class Module:
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
+    #: Training mode (the default, as in PyTorch): dropout acts. ``eval()`` switches it off.
+    training: bool = True
+
+    def train(self, mode: bool = True) -> "Module":
+        """Switch training mode on (``mode=True``) or off; returns the module itself."""
+        self.training = bool(mode)
+        for child in self.children().values():
+            child.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode: dropout is the identity. Same as ``train(False)``."""
+        return self.train(False)
+
+    def children(self) -> dict[str, "Module"]:
+        """The named sub-modules (none for a leaf module)."""
+        return {}
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
