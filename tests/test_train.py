@@ -243,3 +243,24 @@ def test_scratch_loop_refuses_a_torch_model(order_splits):
     with pytest.raises(TypeError, match="rnnlab.scratch model"):
         train.fit_scratch(torch_linear(), order_splits.train, None, scratch.softmax_cross_entropy,
                           epochs=1, seed=0)
+
+
+def test_fit_scratch_trains_with_dropout_and_validates_without_it():
+    from rnnlab import scratch
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 6, 3))
+    y = (x[:, :, 0].sum(axis=1) > 0).astype(np.int64)
+    model = scratch.SequenceClassifier(3, 8, 2, cell="gru", num_layers=2, dropout=0.5, seed=0,
+                                       dtype=np.float64)
+    modes = []
+    original_backward = model.backward
+    model.backward = lambda grad: (modes.append(model.training), original_backward(grad))[1]
+    history = train.fit_scratch(model, (x, y), (x, y), scratch.softmax_cross_entropy, epochs=2,
+                                batch_size=32, lr=1e-2, seed=0)
+    assert modes and all(modes), "every training step must run in training mode (dropout on)"
+    assert model.training is False, "fit_scratch leaves the model in eval mode, as fit does"
+    # Validation ran without dropout: it equals a deterministic evaluation of the final weights.
+    again = train.evaluate_scratch(model, (x, y), scratch.softmax_cross_entropy, batch_size=32)
+    assert again == train.evaluate_scratch(model, (x, y), scratch.softmax_cross_entropy, batch_size=32)
+    assert history.val_loss[history.best_epoch] == pytest.approx(again["loss"], rel=1e-12)

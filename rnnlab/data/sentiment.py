@@ -29,12 +29,15 @@ from rnnlab.data.vocab import WordVocab, pad_sequences
 
 SUBJECTS = ("the movie", "the film", "the plot", "the acting", "the ending", "this show")
 VERBS = ("was", "is")
+#: The positive adjectives of the grammar (polarity +1).
 POSITIVE = ("good", "great", "fun", "brilliant", "moving")
+#: The negative adjectives of the grammar (polarity -1).
 NEGATIVE = ("bad", "boring", "dull", "awful", "silly")
+#: Words that flip the polarity of the adjective that follows.
 NEGATORS = ("not", "never")
 INTENSIFIERS = ("very", "really")
 KINDS = ("plain", "negated", "but", "correction")
-#: The longest sentence in words: subject (2) + verb + phrase (3) + "but" + phrase (3).
+#: The longest sentence in words, subject (2) + verb + phrase (3) + "but" + phrase (3).
 MAX_LEN = 10
 
 _POLARITY = {**{w: 1 for w in POSITIVE}, **{w: -1 for w in NEGATIVE}}

@@ -19,7 +19,7 @@ import numpy as np
 
 from rnnlab._checks import check_float, check_int, make_rng
 
-#: MSE of always predicting 1.0 on the adding problem: Var(U1 + U2) = 2 / 12.
+#: The MSE of always predicting 1.0 on the adding problem, Var(U1 + U2) = 2 / 12.
 ADDING_BASELINE_MSE = 1.0 / 6.0
 
 

@@ -36,7 +36,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     """Write ``model``'s parameters and constructor arguments to ``path`` (one ``.npz`` file).
 
     Args:
-        model: an instance of one of :data:`MODEL_CLASSES` (``RNN``, ``LSTM``, ``GRU``,
+        model: an instance of one of ``MODEL_CLASSES`` (``RNN``, ``LSTM``, ``GRU``,
             ``Linear``, ``Embedding``, ``Dropout``, ``SequenceClassifier``, ``LanguageModel``).
         path: the file to write, used exactly as given (no ``.npz`` is appended).
 

@@ -14,7 +14,7 @@ class Module:
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
-    #: Training mode (the default, as in PyTorch): dropout acts. ``eval()`` switches it off.
+    #: True in training mode, the default as in PyTorch, where dropout acts; ``eval()`` sets it False.
     training: bool = True
 
     def train(self, mode: bool = True) -> "Module":

@@ -52,7 +52,19 @@ def _scratch_eval_epoch(model: Any, inputs: tuple, targets: np.ndarray, loss_fn:
         loss, _ = loss_fn(output, targets[index])
         return float(loss), output, targets[index]
 
-    return _run_epoch(len(targets), batch_size, step, metric_fns)
+    # Evaluate in eval mode (no dropout), then put the model back in the mode it was in.
+    was_training = getattr(model, "training", False)
+    _set_mode(model, training=False)
+    try:
+        return _run_epoch(len(targets), batch_size, step, metric_fns)
+    finally:
+        _set_mode(model, training=was_training)
+
+
+def _set_mode(model: Any, *, training: bool) -> None:
+    """``model.train()`` or ``model.eval()``, for models that have modes (dropout); others are left alone."""
+    if hasattr(model, "train") and hasattr(model, "eval"):
+        model.train() if training else model.eval()
 
 
 def fit_scratch(
@@ -110,6 +122,7 @@ def fit_scratch(
         return float(loss), output, targets[index]
 
     def train_epoch(rng: np.random.Generator) -> tuple[float, dict[str, float]]:
+        _set_mode(model, training=True)
         return _run_epoch(len(targets), batch_size, train_step, metric_fns, rng)
 
     evaluate_val = None
@@ -125,8 +138,10 @@ def fit_scratch(
 
     loop = _Loop(train_epoch, evaluate_val, snapshot=lambda: {k: v.copy() for k, v in model.params.items()},
                  restore=restore)
-    return _run_training(loop, epochs=epochs, patience=patience, restore_best=restore_best,
-                         seed=check_seed(seed), progress=progress)
+    history = _run_training(loop, epochs=epochs, patience=patience, restore_best=restore_best,
+                            seed=check_seed(seed), progress=progress)
+    _set_mode(model, training=False)  # as ``fit`` leaves a torch model: ready for predictions
+    return history
 
 
 def evaluate_scratch(
