@@ -480,3 +480,81 @@ def test_seasonal_climatology_recovers_a_yearly_cycle_from_the_past_only():
         seasonal_climatology(dates[:10], truth[:9], dates)
     with pytest.raises(TypeError, match="datetime64"):
         seasonal_harmonics(np.arange(5))
+
+
+def test_seasonal_harmonics_are_the_day_of_year_circle_and_climatology_is_least_squares():
+    # 6.5 uses seasonal_harmonics(dates, 1) as its calendar features and seasonal_climatology as its
+    # climatology baseline; both must equal the formulas its text states.
+    from sklearn.linear_model import LinearRegression
+
+    from rnnlab.data import seasonal_climatology, seasonal_harmonics
+
+    dates, temp = data.load_weather("temp_max")
+    day = (dates - dates.astype("datetime64[Y]")).astype(int)  # 0 on 1 January
+    angle = 2 * np.pi * day / 365.25
+    circle = seasonal_harmonics(dates, 1)
+    np.testing.assert_allclose(circle, np.stack([np.sin(angle), np.cos(angle)], axis=1), atol=1e-12)
+    np.testing.assert_allclose(circle[0], [0.0, 1.0], atol=1e-12)  # 2012-01-01
+    design = seasonal_harmonics(dates, 2)
+    np.testing.assert_allclose(design[:, 2:], np.stack([np.sin(2 * angle), np.cos(2 * angle)], axis=1), atol=1e-12)
+    origin = 730  # two years of training days
+    sklearn_fit = LinearRegression().fit(design[:origin], temp[:origin]).predict(design[origin:])
+    np.testing.assert_allclose(seasonal_climatology(dates[:origin], temp[:origin], dates[origin:]), sklearn_fit,
+                               rtol=1e-8, atol=1e-8)
+
+
+def test_swap_phrases_gives_the_contrast_partner_and_is_its_own_inverse():
+    from rnnlab.data.sentiment import swap_phrases
+
+    sentences, labels = data.sentiment_sentences(300, seed=5, kinds=("but", "correction"))
+    for sentence, label in zip(sentences, labels):
+        partner = swap_phrases(sentence)
+        assert sorted(partner.split()) == sorted(sentence.split())  # the same words ...
+        assert data.rule_label(partner) == 1 - label  # ... the opposite label
+        assert swap_phrases(partner) == sentence
+    with pytest.raises(ValueError, match="'but' or 'correction' sentence"):
+        swap_phrases("the film was not good")
+
+
+# ------------------------------------------------------------------------------ dates: padding and splits
+
+
+def test_date_sources_are_padded_at_the_end_by_default():
+    sources, targets = data.random_dates(20, seed=3)
+    end = data.date_vocabs()[0]["<end>"]
+    source_ids, _, _ = data.encode_dates(sources, targets)
+    lengths = np.array([len(s) + 1 for s in sources])  # the characters and <end>
+    assert ((source_ids != 0) == (np.arange(source_ids.shape[1]) < lengths[:, None])).all()
+    assert (source_ids[np.arange(20), lengths - 1] == end).all()
+    pre, _, _ = data.encode_dates(sources, targets, padding="pre")
+    assert (pre[:, -1] == end).all()
+
+
+def test_date_dataset_splits_are_consecutive_blocks_of_the_random_draw():
+    date_data = data.date_dataset(100, seed=5, fractions=(0.6, 0.2, 0.2))
+    sources, targets = data.random_dates(100, seed=5)
+    assert [len(t) for _, t in date_data.text] == [60, 20, 20]
+    assert date_data.text.train == (sources[:60], targets[:60])
+    assert date_data.text.test == (sources[80:], targets[80:])
+    assert data.date_dataset(100, seed=5, fractions=(0.6, 0.2, 0.2)).text == date_data.text
+    with pytest.raises(ValueError, match="n_samples must be an int >= 3"):
+        data.date_dataset(2, seed=0)
+
+
+def test_date_dataset_does_not_import_scikit_learn():
+    code = "import sys; from rnnlab.data import date_dataset; date_dataset(30, seed=0); print('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_copy_task_recalls_each_symbol_delay_plus_n_copy_steps_later_and_baseline_is_over_t():
+    # 6.6 states both: a symbol shown at step i is the target at step i + delay + n_copy, and the
+    # memoryless loss is n_copy ln 8 / T with T = delay + 2 n_copy the sequence length.
+    delay, n_copy = 6, 3
+    x, y = data.copy_task(5, delay, seed=1, n_copy=n_copy)
+    length = x.shape[1]
+    assert length == delay + 2 * n_copy
+    assert (x[:, n_copy:n_copy + delay - 1] == 0).all() and (x[:, n_copy + delay - 1] == 9).all()
+    for i in range(n_copy):
+        np.testing.assert_array_equal(y[:, i + delay + n_copy], x[:, i])
+    assert math.isclose(data.copy_baseline_loss(delay, n_copy), n_copy * math.log(8) / length)

@@ -4,6 +4,10 @@
 A character-level sequence-to-sequence task: the source has variable length and two scripts,
 the target always has 10 characters. Month and weekday names come from this module, not from
 the locale, so results are the same on every machine.
+
+Sizes, in the book's letters: N examples; S = ``MAX_SOURCE_CHARS + 1`` = 29 source positions
+(the characters, ``<end>``, then padding); T = ``ISO_LEN + 1`` = 11 target positions; the target
+vocabulary has K = 15 tokens (the 4 specials, the 10 digits and "-").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from rnnlab._checks import check_choice, check_int, make_rng
-from rnnlab.data.splits import Splits, random_split
+from rnnlab.data.splits import Splits, split_counts
 from rnnlab.data.vocab import CharVocab, pad_sequences
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
@@ -131,18 +135,23 @@ def random_dates(
 
 
 def encode_dates(
-    sources: Sequence[str], targets: Sequence[str], *, padding: str = "pre"
+    sources: Sequence[str], targets: Sequence[str], *, padding: str = "post"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Encode (source, ISO target) pairs for a sequence-to-sequence model.
 
-    The source ends with ``<end>`` and is padded with ``<pad>`` to ``MAX_SOURCE_CHARS + 1``;
-    ``padding="pre"`` keeps the last real character in the last column, which suits encoders
-    whose final state summarises the input.
+    The source ends with ``<end>`` and is padded with ``<pad>`` (id 0) to ``MAX_SOURCE_CHARS + 1``.
+    ``padding="post"`` (the default, what ``rnnlab.seq2seq.Seq2Seq`` expects) puts the padding
+    after the characters; ``"pre"`` puts it first.
+
+    Args:
+        sources: N human-written dates. targets: the N dates as "YYYY-MM-DD".
+        padding: "post" or "pre".
 
     Returns:
-        source_ids: (N, MAX_SOURCE_CHARS + 1) int64.
-        decoder_inputs: (N, 11) int64, ``<start>`` then the 10 ISO characters (teacher forcing).
-        decoder_targets: (N, 11) int64, the 10 ISO characters then ``<end>``.
+        source_ids: (N, S) int64 with S = MAX_SOURCE_CHARS + 1.
+        decoder_inputs: (N, T) int64 with T = 11: ``<start>`` then the 10 ISO characters
+            (the decoder's inputs under teacher forcing).
+        decoder_targets: (N, T) int64: the 10 ISO characters then ``<end>``.
     """
     source_vocab, target_vocab = date_vocabs()
     if len(sources) != len(targets):
@@ -160,7 +169,14 @@ def encode_dates(
 
 
 def decode_iso(ids: np.ndarray) -> list[str]:
-    """Turn predicted target ids (N, L) back into strings, stopping at the first ``<end>``."""
+    """Turn predicted target ids (N, L) back into strings, stopping at the first ``<end>``.
+
+    Args:
+        ids: (N, L) target-vocabulary ids, e.g. ``Seq2Seq.greedy_decode(...).ids``.
+
+    Returns:
+        N strings; special tokens (``<pad>``, ``<start>``, ...) are left out.
+    """
     _, target_vocab = date_vocabs()
     end = target_vocab["<end>"]
     strings = []
@@ -177,7 +193,8 @@ class DateData:
     Attributes:
         source_vocab, target_vocab: from ``date_vocabs()``.
         text: ``Splits`` of (sources, targets) lists of strings.
-        train, val, test: (source_ids (N, S), decoder_inputs (N, 11), decoder_targets (N, 11)), int64.
+        train, val, test: (source_ids (N, S), decoder_inputs (N, T), decoder_targets (N, T)), int64,
+            from ``encode_dates``: S = 29, T = 11, each split with its own N.
     """
 
     source_vocab: CharVocab
@@ -194,12 +211,26 @@ def date_dataset(
     seed: int,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     formats: Sequence[str] | None = None,
-    padding: str = "pre",
+    padding: str = "post",
 ) -> DateData:
-    """Distinct random dates split into train / val / test (no date in two splits), then encoded."""
+    """Distinct random dates split into train / val / test (no date in two splits), then encoded.
+
+    ``random_dates`` draws the dates in random order, so consecutive blocks of its output are
+    random, disjoint splits: the first ``fractions[0]`` of them train, and so on.
+
+    Args:
+        n_samples: N, the number of distinct dates in all three splits together.
+        seed: random seed of the dates and their formats.
+        fractions: (train, val, test) fractions, each > 0, summing to 1.
+        formats: names from ``FORMATS`` to draw from; default all.
+        padding: passed to ``encode_dates``.
+
+    Returns:
+        a ``DateData``.
+    """
+    n_train, n_val, _ = split_counts(check_int("n_samples", n_samples, 3), fractions)
     sources, targets = random_dates(n_samples, seed=seed, formats=formats)
-    as_objects = [np.asarray(strings, dtype=object) for strings in (sources, targets)]
-    parts = random_split(*as_objects, seed=seed, fractions=fractions)
-    text = Splits(*((list(s), list(t)) for s, t in parts))
+    cuts = (slice(0, n_train), slice(n_train, n_train + n_val), slice(n_train + n_val, n_samples))
+    text = Splits(*((sources[cut], targets[cut]) for cut in cuts))
     encoded = [encode_dates(s, t, padding=padding) for s, t in text]
     return DateData(*date_vocabs(), text, *encoded)
