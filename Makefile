@@ -37,7 +37,7 @@ help:
 	@echo "make book-fast  the same, re-running only notebooks whose code changed (jupyter-cache)"
 	@echo "make glossary   write book/glossary.md from book/glossary.yml"
 	@echo "make strip      remove outputs from every notebook under book/ (what git should hold)"
-	@echo "make bench      run benchmarks/bench_lstm.py"
+	@echo "make bench      run every benchmark in benchmarks/ (ratios within one run)"
 	@echo "make clean      remove build outputs and caches (keeps .venv)"
 
 venv: $(STAMP)
@@ -107,9 +107,10 @@ glossary: venv
 strip: venv
 	@if [ -n "$(NOTEBOOKS)" ]; then $(BIN)/nbstripout --keep-id $(NOTEBOOKS); fi
 
+# Each benchmark prints ratios measured within its own run (never a timed test).
 bench: venv
-	@if [ -f benchmarks/bench_lstm.py ]; then env -u OPENBLAS_NUM_THREADS $(BIN)/python benchmarks/bench_lstm.py; \
-	else echo "benchmarks/bench_lstm.py does not exist yet"; fi
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; \
+	    env -u OPENBLAS_NUM_THREADS $(BIN)/python $$script; done
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
