@@ -1,44 +1,11 @@
-"""Diagrams the chapters share, drawn with plain matplotlib (static, no JavaScript).
-
-* :func:`draw_unrolled`: a recurrent layer folded (one cell with a self-loop) and unrolled in
-  time (one copy of the cell per step, the same ``W`` and ``U`` on every copy).
-
-``import rnnlab.viz`` imports matplotlib only when a function is called, so the package stays light.
-"""
+"""A recurrent layer folded (one cell with a self-loop) and unrolled in time."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rnnlab._checks import check_int
-
-#: Colours of the shared input weights W, the recurrent weights U, and the output weights V.
-WEIGHT_COLOURS = {"W": "tab:blue", "U": "tab:orange", "V": "tab:green"}
-
-_BOX = 0.26  # half the side of a node box, in data units (one time step = 1.0 wide)
-
-
-def _node(ax: Any, x: float, y: float, text: str, *, face: str = "white", edge: str = "black") -> None:
-    from matplotlib.patches import FancyBboxPatch
-
-    ax.add_patch(FancyBboxPatch((x - _BOX, y - _BOX), 2 * _BOX, 2 * _BOX,
-                                boxstyle="round,pad=0.02,rounding_size=0.08",
-                                facecolor=face, edgecolor=edge, linewidth=1.5, zorder=2))
-    ax.text(x, y, text, ha="center", va="center", fontsize=13, zorder=3)
-
-
-def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], colour: str, label: str | None = None,
-           *, label_offset: tuple[float, float] = (0.0, 0.0), rad: float = 0.0, style: str = "-") -> None:
-    from matplotlib.patches import FancyArrowPatch
-
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=colour,
-                                 linewidth=1.8, linestyle=style, connectionstyle=f"arc3,rad={rad}",
-                                 shrinkA=0, shrinkB=0, zorder=1))
-    if label:
-        mid_x = (start[0] + end[0]) / 2 + label_offset[0]
-        mid_y = (start[1] + end[1]) / 2 + label_offset[1]
-        ax.text(mid_x, mid_y, label, color=colour, ha="center", va="center", fontsize=12,
-                fontweight="bold", zorder=3)
+from rnnlab.viz._style import BOX, ROLE_COLOURS, WEIGHT_COLOURS, arrow, node
 
 
 def draw_unrolled(
@@ -78,41 +45,41 @@ def draw_unrolled(
     y_in, y_state, y_out = 0.0, 1.2, 2.4
     left = 0.0
     if folded:
-        _node(ax, 0.0, y_state, f"${state}_t$")
-        _node(ax, 0.0, y_in, f"${inputs}_t$", face="#f2f2f2")
-        _arrow(ax, (0.0, y_in + _BOX), (0.0, y_state - _BOX), WEIGHT_COLOURS["W"], "W", label_offset=(-0.18, 0))
+        node(ax, 0.0, y_state, f"${state}_t$")
+        node(ax, 0.0, y_in, f"${inputs}_t$", face=ROLE_COLOURS["input"])
+        arrow(ax, (0.0, y_in + BOX), (0.0, y_state - BOX), WEIGHT_COLOURS["W"], "W", label_offset=(-0.18, 0))
         # The self-loop: out of the right side, up, back over the top, down into the cell; the
         # black square on it is the one-step delay (h_{t-1} comes back as input at step t).
         loop_x, loop_top = 0.62, y_state + 0.62
-        ax.plot([_BOX, loop_x, loop_x, 0.0], [y_state, y_state, loop_top, loop_top],
+        ax.plot([BOX, loop_x, loop_x, 0.0], [y_state, y_state, loop_top, loop_top],
                 color=WEIGHT_COLOURS["U"], linewidth=1.8, zorder=1, solid_joinstyle="round")
-        _arrow(ax, (0.0, loop_top), (0.0, y_state + _BOX), WEIGHT_COLOURS["U"])
+        arrow(ax, (0.0, loop_top), (0.0, y_state + BOX), WEIGHT_COLOURS["U"])
         ax.text(0.31, loop_top + 0.16, "U", color=WEIGHT_COLOURS["U"], fontsize=12, fontweight="bold",
                 ha="center", va="center")
         ax.add_patch(_delay_square(loop_x, y_state + 0.31))
         if outputs:
-            _node(ax, -0.9, y_out, "$y_t$", face="#eaf5ea")
-            _arrow(ax, (-_BOX, y_state + 0.1), (-0.9, y_out - _BOX), WEIGHT_COLOURS["V"], "V",
+            node(ax, -0.9, y_out, "$y_t$", face=ROLE_COLOURS["output"])
+            arrow(ax, (-BOX, y_state + 0.1), (-0.9, y_out - BOX), WEIGHT_COLOURS["V"], "V",
                    label_offset=(-0.2, 0))
         ax.text(1.25, y_state, "=", fontsize=22, ha="center", va="center")
         ax.text(0.0, -0.62, "folded", ha="center", va="center", fontsize=11, style="italic")
         left = 2.0
     # Unrolled chain: h_0, then one column per step.
-    _node(ax, left, y_state, f"${state}_0$", face="#f2f2f2")
+    node(ax, left, y_state, f"${state}_0$", face=ROLE_COLOURS["input"])
     xs = [left + 1.3 * (k + 1) + (0.7 if gap and k == steps - 1 else 0.0) for k in range(steps)]
     previous = left
     for k, (x, label) in enumerate(zip(xs, labels)):
-        _node(ax, x, y_state, f"${state}_{{{label}}}$")
-        _node(ax, x, y_in, f"${inputs}_{{{label}}}$", face="#f2f2f2")
-        _arrow(ax, (x, y_in + _BOX), (x, y_state - _BOX), WEIGHT_COLOURS["W"], "W", label_offset=(-0.18, 0))
+        node(ax, x, y_state, f"${state}_{{{label}}}$")
+        node(ax, x, y_in, f"${inputs}_{{{label}}}$", face=ROLE_COLOURS["input"])
+        arrow(ax, (x, y_in + BOX), (x, y_state - BOX), WEIGHT_COLOURS["W"], "W", label_offset=(-0.18, 0))
         dotted = gap and k == steps - 1
-        _arrow(ax, (previous + _BOX, y_state), (x - _BOX, y_state), WEIGHT_COLOURS["U"], "U",
+        arrow(ax, (previous + BOX, y_state), (x - BOX, y_state), WEIGHT_COLOURS["U"], "U",
                label_offset=(0.0, 0.16), style=":" if dotted else "-")
         if dotted:
             ax.text((previous + x) / 2, y_state - 0.22, "…", ha="center", va="center", fontsize=14)
         if outputs:
-            _node(ax, x, y_out, f"$y_{{{label}}}$", face="#eaf5ea")
-            _arrow(ax, (x, y_state + _BOX), (x, y_out - _BOX), WEIGHT_COLOURS["V"], "V", label_offset=(-0.18, 0))
+            node(ax, x, y_out, f"$y_{{{label}}}$", face=ROLE_COLOURS["output"])
+            arrow(ax, (x, y_state + BOX), (x, y_out - BOX), WEIGHT_COLOURS["V"], "V", label_offset=(-0.18, 0))
         previous = x
     ax.text((left + xs[-1]) / 2, -0.62, f"unrolled over {steps} steps" if not gap else "unrolled in time",
             ha="center", va="center", fontsize=11, style="italic")
