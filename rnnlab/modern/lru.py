@@ -2,9 +2,9 @@
 
 * LRU (Orvieto et al., 2023, "Resurrecting recurrent neural networks for long sequences",
   sec. 3): a complex diagonal ``h_t = λ ⊙ h_{t-1} + γ ⊙ (x_t B)``, ``y_t = Re(h_t C)``, with
-  ``λ = exp(-exp(ν) + i exp(θ))`` (so |λ| < 1 for any ν, θ: stable by construction, the
+  ``λ = exp(-exp(ν) + i exp(θ))`` (so ``|λ| < 1`` for any ν, θ: stable by construction, the
   "exponential parameterisation") and the normalisation ``γ = sqrt(1 - |λ|²)`` that keeps the
-  state's variance from growing as |λ| approaches 1.
+  state's variance from growing as ``|λ|`` approaches 1.
 * RG-LRU (De et al., 2024, "Griffin", sec. 2.4): a real diagonal recurrence whose decay depends on
   the input through a recurrence gate r_t: ``a_t = a^{c r_t}`` with ``a = σ(Λ)`` and c = 8,
   ``h_t = a_t ⊙ h_{t-1} + sqrt(1 - a_t²) ⊙ (i_t ⊙ x_t)``; r_t and i_t read x_t only.
@@ -28,7 +28,7 @@ def lru_eigenvalues(nu_log, theta_log) -> np.ndarray:
 
 
 def lru(x, nu_log, theta_log, B, C, h0=None, *, mode: str = "recurrent") -> np.ndarray:
-    """The LRU: ``h_t = λ ⊙ h_{t-1} + γ ⊙ (x_t B)``, ``y_t = Re(h_t C)``, γ = sqrt(1 - |λ|²).
+    """The LRU: ``h_t = λ ⊙ h_{t-1} + γ ⊙ (x_t B)``, ``y_t = Re(h_t C)``, ``γ = sqrt(1 - |λ|²)``.
 
     Orvieto et al. (2023), sec. 3 (their skip term D x_t and the MLP after it left to the caller).
     λ does not depend on the input: the recurrence is time-invariant, like S4's.
