@@ -1,18 +1,19 @@
 """The gated recurrent unit (Cho et al., 2014), in the row-vector convention.
 
-Gate columns in the order [z, r, n] (update, reset, candidate; Keras uses the same order).
+Gate columns in the order [z, r, h̃] (update, reset, candidate; Keras uses the same order;
+the code calls the candidate block ``n``, as PyTorch does).
 
 ``reset_after=True`` (the PyTorch and Keras default) applies the reset gate *after* the
 recurrent product and has a second bias ``bU`` on that product:
 
     ax = x_t W + b        ah = h_{t-1} U + bU
-    z = σ(ax_z + ah_z)    r = σ(ax_r + ah_r)    n = tanh(ax_n + r ⊙ ah_n)
+    z_t = σ(ax_z + ah_z)    r_t = σ(ax_r + ah_r)    h̃_t = tanh(ax_h̃ + r_t ⊙ ah_h̃)
 
 ``reset_after=False`` is the original form, with the reset gate applied *before* it:
 
-    z = σ(ax_z + h_{t-1} U_z)    r = σ(ax_r + h_{t-1} U_r)    n = tanh(ax_n + (r ⊙ h_{t-1}) U_n)
+    z_t = σ(ax_z + h_{t-1} U_z)    r_t = σ(ax_r + h_{t-1} U_r)    h̃_t = tanh(ax_h̃ + (r_t ⊙ h_{t-1}) U_h̃)
 
-Both then interpolate:  h_t = z ⊙ h_{t-1} + (1 − z) ⊙ n.
+Both then interpolate:  h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .recurrent import RecurrentStack, project_inputs, weight_gradient
 
 
 class GRU(RecurrentStack):
-    """A stack of GRU layers; parameters ``W{l}`` (in, 3H), ``U{l}`` (H, 3H), ``b{l}`` (3H,),
+    """A stack of GRU layers; parameters ``W{l}`` (D, 3H) for layer 0 and (H, 3H) above it ((2H, 3H) when bidirectional), ``U{l}`` (H, 3H), ``b{l}`` (3H,),
     and with ``reset_after=True`` also ``bU{l}`` (3H,), the bias of the recurrent product.
 
     Args:

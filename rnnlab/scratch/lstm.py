@@ -1,14 +1,17 @@
 """Long short-term memory (Hochreiter & Schmidhuber, 1997) with a forget gate (Gers et al., 2000).
 
-Row-vector form, gate columns in the order [i, f, g, o] (the order PyTorch and Keras use too):
+Row-vector form, gate columns in the order [i, f, c̃, o] (the order PyTorch and Keras use too;
+the code calls the candidate block ``g``, as PyTorch does):
 
     a_t = x_t W + h_{t-1} U + b                      (B, 4H)
-    i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)
-    c_t = f ⊙ c_{t-1} + i ⊙ g
-    h_t = o ⊙ tanh(c_t)
+    i_t = σ(a_i)   f_t = σ(a_f)   c̃_t = tanh(a_c̃)   o_t = σ(a_o)
+    c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t
+    h_t = o_t ⊙ tanh(c_t)
 
-The cell state ``c_t`` is updated additively, so the gradient along ``c`` is scaled by ``f``
-(not by a weight matrix and a squashing derivative) at each step: that is what lets it remember.
+The cell state ``c_t`` is updated additively: along the direct path c_{t-1} -> c_t the gradient
+is scaled by ``f_t`` alone, not by a weight matrix and a squashing derivative. Chapter 4
+measures how much of the long-range gradient that path carries and how much goes through
+``h_{t-1}`` and the gates.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .recurrent import RecurrentStack, project_inputs, weight_gradient
 
 
 class LSTM(RecurrentStack):
-    """A stack of LSTM layers; parameters ``W{l}`` (in, 4H), ``U{l}`` (H, 4H), ``b{l}`` (4H,).
+    """A stack of LSTM layers; parameters ``W{l}`` (D, 4H) for layer 0 and (H, 4H) above it ((2H, 4H) when bidirectional), ``U{l}`` (H, 4H), ``b{l}`` (4H,).
 
     The state is the tuple ``(h, c)``, each of shape (num_layers, batch, hidden_size).
     The forget-gate bias starts at 1 (as recommended by Jozefowicz et al., 2015) so that
