@@ -26,8 +26,10 @@ from .recurrent import RecurrentStack, project_inputs, weight_gradient
 
 
 class GRU(RecurrentStack):
-    """A stack of GRU layers; parameters ``W{l}`` (D, 3H) for layer 0 and (H, 3H) above it ((2H, 3H) when bidirectional), ``U{l}`` (H, 3H), ``b{l}`` (3H,),
-    and with ``reset_after=True`` also ``bU{l}`` (3H,), the bias of the recurrent product.
+    """A stack of GRU layers; parameters ``W{l}``, ``U{l}`` (H, 3H), ``b{l}`` (3H,), ``bU{l}`` (3H,).
+
+    ``W0`` is (D, 3H); above layer 0, ``W{l}`` is (H, 3H), or (2H, 3H) when bidirectional.
+    ``bU{l}``, the bias of the recurrent product, exists only with ``reset_after=True``.
 
     Args:
         input_size: features per time step of the input.

@@ -23,7 +23,9 @@ from .recurrent import RecurrentStack, project_inputs, weight_gradient
 
 
 class LSTM(RecurrentStack):
-    """A stack of LSTM layers; parameters ``W{l}`` (D, 4H) for layer 0 and (H, 4H) above it ((2H, 4H) when bidirectional), ``U{l}`` (H, 4H), ``b{l}`` (4H,).
+    """A stack of LSTM layers; parameters ``W{l}``, ``U{l}`` (H, 4H), ``b{l}`` (4H,).
+
+    ``W0`` is (D, 4H); above layer 0, ``W{l}`` is (H, 4H), or (2H, 4H) when bidirectional.
 
     The state is the tuple ``(h, c)``, each of shape (num_layers, batch, hidden_size).
     The forget-gate bias starts at 1 (as recommended by Jozefowicz et al., 2015) so that
