@@ -40,6 +40,10 @@ padded width.
 ``forward`` trains with teacher forcing: the decoder's input at step t is the *true* token
 t-1. ``greedy_decode`` runs free: its input at step t is its own previous prediction. Both go
 through ``decode``, so feeding the greedy output back through ``forward`` reproduces it.
+``beam_search`` keeps the W most likely partial outputs of every source instead of one (the
+decoder of Sutskever et al., 2014, section 3.1, with the length normalisation of Wu et al., 2016,
+section 7); ``score_sequences`` gives the model's log-probability of any given outputs by teacher
+forcing, the number beam search ranks by.
 ``fit_seq2seq`` trains with length-bucketed mini-batches (Sutskever et al.'s speed-up) and
 records the greedy exact match on the validation set after every epoch.
 
@@ -69,17 +73,18 @@ State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]  # GRU: h (1, B, H); LS
 
 
 class Decoded(NamedTuple):
-    """What ``Seq2Seq.greedy_decode`` returns: the predicted ids and the attention weights."""
+    """What ``Seq2Seq.greedy_decode`` and ``Seq2Seq.beam_search`` return: ids and attention weights."""
 
     #: (B, L) int64 predicted tokens, L <= max_len; ``pad_id`` after a row's end token.
     ids: torch.Tensor
     #: (B, L, S) attention weights alpha_tj, each row summing to 1 over the non-pad source
-    #: positions; None for a model without attention.
+    #: positions; None for a model without attention. After a row's end token the decoder has
+    #: kept running on its own argmax predictions: those rows still sum to 1 but mean nothing.
     attention: torch.Tensor | None
 
 
 class Seq2Seq(nn.Module):
-    """Encoder-decoder over token ids, trained with teacher forcing, decoded greedily.
+    """Encoder-decoder over token ids, trained with teacher forcing, decoded greedily or by beam search.
 
     Args:
         source_vocab_size: size of the source vocabulary.
@@ -249,6 +254,178 @@ class Seq2Seq(nn.Module):
         attention = torch.cat(weights, dim=1) if self.attention else None  # (B, L, S)
         return Decoded(torch.cat(ids, dim=1), attention)
 
+    @torch.no_grad()
+    def beam_search(
+        self,
+        source_ids: torch.Tensor,
+        *,
+        beam_width: int = 4,
+        max_len: int | None = None,
+        length_penalty: float = 0.0,
+        keep_greedy: bool = True,
+        return_scores: bool = False,
+    ) -> Decoded | tuple[Decoded, torch.Tensor]:
+        """Free running that keeps the W = ``beam_width`` best partial outputs of every row.
+
+        A hypothesis y of length n (the tokens generated so far, the end token included, the start
+        token not) is ranked by its length-normalised log-probability
+
+        .. math:: \\operatorname{score}(y) = \\frac{\\sum_{t=1}^{n} \\log p(y_t \\mid y_{<t}, x)}{n^{\\alpha}},
+                  \\qquad \\alpha = \\texttt{length\\_penalty}.
+
+        With ``length_penalty=0.0`` (the default) the score is the plain sum of log-probabilities,
+        which favours short outputs; alpha = 1 ranks by the mean log-probability per token. The
+        divisor n**alpha is the one fairseq and Hugging Face transformers use; Wu et al. (2016),
+        "Google's Neural Machine Translation System", section 7, divide by ((5 + n) / 6)**alpha
+        instead, which ranks the same way only at alpha = 0.
+
+        At every step each unfinished hypothesis is extended by each of the K tokens, and the W
+        best of the W K candidates of a row (by the score above) are kept. A hypothesis that emits
+        ``end_id`` is finished: it stays in the beam as a single candidate with its score frozen,
+        until W better ones push it out (as TensorFlow's ``BeamSearchDecoder`` does). The
+        search stops when all B W hypotheses are finished or after ``max_len`` steps; the output of
+        a row is its best hypothesis, finished or not, by the same score. With ``beam_width=1``
+        this is exactly ``greedy_decode``: the same ids and the same attention weights.
+
+        Beam search is a heuristic: a wider beam usually, not always, finds a higher score than
+        greedy decoding, because the greedy output's prefix can fall out of the beam (the tests
+        show a case). With ``keep_greedy`` (the default) the greedy hypothesis therefore runs
+        alongside the beam, one more decoder row per source, and a row's output is the greedy one
+        where that scores strictly higher than the beam's best, so no beam width ever returns a
+        lower score than ``greedy_decode``; ``keep_greedy=False`` is plain beam search.
+
+        Args:
+            source_ids: (B, S) int64 source ids, padded at the end.
+            beam_width: W >= 1, the hypotheses kept per row; at most K.
+            max_len: the most tokens to generate, the end token included; None: 2 S' + 10, with S'
+                the longest source in the batch (so pass it to make rows that never emit
+                ``end_id`` independent of the rest of the batch).
+            length_penalty: alpha >= 0 in the score above.
+            keep_greedy: fall back to the greedy output where it scores higher (see above).
+            return_scores: also return the score of every returned row.
+
+        Returns:
+            ``Decoded(ids (B, L), attention (B, L, S) or None)`` with L <= max_len the longest
+            returned hypothesis, and with ``return_scores`` also scores (B,) float, equal (up to
+            rounding) to ``score_sequences(source_ids, ids, length_penalty=length_penalty)``.
+        """
+        vocab_size = self.head.out_features  # K
+        beam_width = check_int("beam_width", beam_width)
+        if beam_width > vocab_size:
+            raise ValueError(f"beam_width must be <= the target vocabulary size K={vocab_size}, "
+                             f"received {beam_width}")
+        max_len = None if max_len is None else check_int("max_len", max_len)
+        length_penalty = check_float("length_penalty", length_penalty)
+        for name, flag in (("keep_greedy", keep_greedy), ("return_scores", return_scores)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be a bool, received {flag!r}")
+        outputs, state, mask = self.encode(source_ids)
+        if max_len is None:
+            max_len = 2 * int(mask.sum(dim=1).max()) + 10
+        n, width, device = source_ids.shape[0], beam_width, source_ids.device
+        slots = width + (keep_greedy and width > 1)  # G: the W beams, then the greedy hypothesis
+        beams = torch.arange(n, device=device).repeat_interleave(slots)  # (B G,) the source row of each
+        outputs, mask, state = outputs[beams], mask[beams], _select_state(state, beams)  # (B G, S, H), (B G, S)
+        previous = torch.full((n * slots, 1), self.start_id, dtype=torch.long, device=device)
+        score = torch.zeros(n, slots, device=device)
+        score[:, 1:width] = float("-inf")  # W copies of the start: only the first may be extended
+        score = score.reshape(-1)  # (B G,) sum of log p of each hypothesis
+        length = torch.zeros(n * slots, dtype=torch.long, device=device)  # (B G,) n, its tokens
+        finished = torch.zeros(n * slots, dtype=torch.bool, device=device)
+        steps = []  # per step: (parent (B G,), token (B G,), attention (B G, S) or None)
+        for _ in range(max_len):
+            logits, state, alpha = self.decode(previous, state, outputs, mask)  # (B G, 1, K)
+            parent, token, score, length = self._extend_beams(logits[:, 0], score, length, finished,
+                                                              width, slots, length_penalty)
+            was_finished = finished[parent]
+            token = token.masked_fill(was_finished, self.pad_id)
+            finished = was_finished | (token == self.end_id)
+            # a finished beam keeps feeding its argmax, as greedy_decode does after a row's end
+            previous = torch.where(was_finished, logits[parent, 0].argmax(dim=-1), token)[:, None]
+            state = _select_state(state, parent)
+            steps.append((parent, token, None if alpha is None else alpha[:, 0]))
+            if bool(finished.all()):
+                break
+        normalised = _normalise(score, length, length_penalty).reshape(n, slots)  # (B, G)
+        best = normalised[:, :width].argmax(dim=1)  # (B,) each row's best beam
+        if slots > width:  # the greedy hypothesis where it is strictly better
+            best = best.masked_fill(normalised[:, width] > normalised.gather(1, best[:, None])[:, 0], width)
+        best = best + torch.arange(n, device=device) * slots  # (B,) flat index
+        decoded = _backtrack(steps, best, int(length[best].max()), self.attention is not None)
+        return (decoded, normalised.reshape(-1)[best]) if return_scores else decoded
+
+    @staticmethod
+    def _extend_beams(
+        logits: torch.Tensor, score: torch.Tensor, length: torch.Tensor, finished: torch.Tensor,
+        width: int, slots: int, length_penalty: float,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One beam-search step: the W best one-token extensions of each row's W hypotheses.
+
+        Args:
+            logits: (B G, K) the next-token scores of every hypothesis, G = ``slots``: the W beams
+                of each row, then (if G = W + 1) its greedy hypothesis, which extends itself by its
+                argmax. score, length, finished: (B G,) each one's sum of log p, its number of
+                tokens and whether it has ended.
+
+        Returns:
+            parent (B G,) the flat index of the hypothesis each new one extends, token (B G,) the
+            token it adds (meaningless where the parent had finished), and the new score and length.
+        """
+        vocab_size = logits.shape[-1]
+        candidate = score[:, None] + torch.log_softmax(logits, dim=-1)  # (B G, K)
+        # a finished hypothesis is one candidate, itself: its score in column 0, -inf elsewhere
+        frozen = torch.full_like(candidate, float("-inf"))
+        frozen[:, 0] = score
+        ranked = torch.where(finished[:, None], frozen, candidate)
+        candidate_length = length + (~finished).long()  # (B G,)
+        rank = _normalise(ranked, candidate_length[:, None], length_penalty).reshape(-1, slots, vocab_size)
+        chosen = rank[:, :width].reshape(len(rank), width * vocab_size).topk(width, dim=1).indices  # (B, W)
+        rows = torch.arange(len(rank), device=logits.device)[:, None] * slots  # (B, 1)
+        parent, token = rows + chosen // vocab_size, chosen % vocab_size  # (B, W)
+        if slots > width:
+            greedy = rows + width  # (B, 1)
+            parent = torch.cat([parent, greedy], dim=1)
+            token = torch.cat([token, logits[greedy[:, 0]].argmax(dim=-1, keepdim=True)], dim=1)
+        parent, token = parent.reshape(-1), token.reshape(-1)  # (B G,)
+        new_score = torch.where(finished[parent], score[parent], candidate[parent, token])
+        return parent, token, new_score, candidate_length[parent]
+
+    def score_sequences(
+        self, source_ids: torch.Tensor, target_ids: torch.Tensor, *, length_penalty: float = 0.0
+    ) -> torch.Tensor:
+        """The length-normalised log-probability of given outputs, by teacher forcing.
+
+        The score that ``beam_search`` ranks by: sum_t log p(y_t | y_<t, x) over a row's tokens up
+        to and including its first ``end_id`` (all T of them if it has none), divided by n**alpha,
+        n the number of those tokens; alpha = ``length_penalty`` (0: the plain sum). Differentiable.
+
+        Args:
+            source_ids: (B, S) int64 source ids, padded at the end.
+            target_ids: (B, T) int64 outputs in the format of ``Decoded.ids`` and of
+                ``decoder_targets``: the tokens, ``end_id``, then anything (ignored).
+            length_penalty: alpha >= 0.
+
+        Returns:
+            (B,) float, one score per row.
+        """
+        length_penalty = check_float("length_penalty", length_penalty)
+        target_ids = self._check_ids("target_ids", target_ids)
+        if target_ids.shape[0] != source_ids.shape[0]:
+            raise ValueError(f"source_ids and target_ids must share B, received "
+                             f"{source_ids.shape[0]} and {target_ids.shape[0]}")
+        is_end = (target_ids == self.end_id).long()
+        scored = is_end.cumsum(dim=1) - is_end == 0  # (B, T): up to and including the first end
+        vocab_size = self.head.out_features
+        bad = scored & ((target_ids < 0) | (target_ids >= vocab_size))
+        if bool(bad.any()):
+            raise ValueError(f"target_ids up to each row's end_id must be token ids in 0..{vocab_size - 1}, "
+                             f"received {int(target_ids[bad][0])}")
+        targets = target_ids.masked_fill(~scored, self.end_id)  # valid ids where they are ignored
+        start = torch.full_like(targets[:, :1], self.start_id)
+        logits = self(source_ids, torch.cat([start, targets[:, :-1]], dim=1))  # (B, T, K)
+        log_p = torch.log_softmax(logits, dim=-1).gather(-1, targets[..., None])[..., 0]  # (B, T)
+        return _normalise(log_p.masked_fill(~scored, 0.0).sum(dim=1), scored.sum(dim=1), length_penalty)
+
     def _check_ids(self, name: str, ids: Any) -> torch.Tensor:
         if not isinstance(ids, torch.Tensor) or ids.dtype != torch.long or ids.dim() != 2:
             got = f"{ids.dtype} tensor of shape {tuple(ids.shape)}" if isinstance(ids, torch.Tensor) else type(ids).__name__
@@ -256,6 +433,35 @@ class Seq2Seq(nn.Module):
         if ids.shape[1] == 0:
             raise ValueError(f"{name} must have at least one position, received shape {tuple(ids.shape)}")
         return ids
+
+
+def _select_state(state: State, index: torch.Tensor) -> State:
+    """The decoder state of the given batch rows: (1, len(index), H), or a pair of them for an LSTM."""
+    if isinstance(state, tuple):
+        return tuple(part[:, index] for part in state)  # type: ignore[return-value]
+    return state[:, index]
+
+
+def _normalise(score: torch.Tensor, length: torch.Tensor, length_penalty: float) -> torch.Tensor:
+    """score / length**length_penalty, the plain score when length_penalty is 0."""
+    return score if length_penalty == 0.0 else score / length.to(score.dtype) ** length_penalty
+
+
+def _backtrack(steps: list, best: torch.Tensor, steps_kept: int, attention: bool) -> Decoded:
+    """Follow the parents back from the chosen final hypotheses to their tokens and attention.
+
+    Args:
+        steps: per step (parent (B W,), token (B W,), attention (B W, S) or None), as
+            ``Seq2Seq.beam_search`` records them. best: (B,) flat index of each row's output.
+        steps_kept: L, the number of leading steps to return.
+    """
+    ids, weights, beam = [], [], best
+    for parent, token, alpha in reversed(steps):
+        ids.append(token[beam])
+        beam = parent[beam]
+        weights.append(alpha[beam] if attention else None)  # alpha belongs to the hypothesis extended
+    ids = torch.stack(ids[::-1], dim=1)[:, :steps_kept]  # (B, L)
+    return Decoded(ids, torch.stack(weights[::-1], dim=1)[:, :steps_kept] if attention else None)
 
 
 def sequence_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, *, ignore_id: int = 0) -> torch.Tensor:

@@ -304,3 +304,266 @@ def test_fit_seq2seq_learns_is_deterministic_and_keeps_the_best_epoch():
         fit_seq2seq(torch.nn.Linear(2, 2), data.train, data.val, epochs=1, seed=0)
     with pytest.raises(ValueError, match="three arrays"):
         fit_seq2seq(model, data.train[:2] + (data.train[2][:5],), data.val, epochs=1, seed=0)
+
+
+# --- beam search -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def briefly_trained(one_torch_thread):
+    """A date model after 15 Adam steps (a second or two) and 8 validation sources, trimmed."""
+    data = date_dataset(60, seed=2)
+    source_ids, decoder_inputs, decoder_targets = (torch.as_tensor(a) for a in data.train)
+    torch.manual_seed(0)
+    model = Seq2Seq(len(data.source_vocab), len(data.target_vocab), embed_size=8, hidden_size=16)
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.03)
+    for _ in range(15):
+        optimiser.zero_grad()
+        sequence_cross_entropy(model(source_ids, decoder_inputs), decoder_targets).backward()
+        optimiser.step()
+    model.eval()
+    return model, trim_padding(torch.as_tensor(data.val[0]))
+
+
+def markov_model(transitions: dict[int, dict[int, float]]) -> Seq2Seq:
+    """A model whose next-token distribution depends only on the previous token: p(y_t | y_{t-1}).
+
+    ``transitions[previous][token]`` = probability; missing entries get 1e-4, rows renormalised.
+    """
+    table = torch.full((V_TARGET, V_TARGET), 1e-4)
+    table[:, END] = 1.0  # after END or PAD: end again (only the decoder's post-end shadow reads it)
+    for previous, row in transitions.items():
+        table[previous] = 1e-4
+        for token, p in row.items():
+            table[previous, token] = p
+    log_table = (table / table.sum(dim=1, keepdim=True)).log()
+    model = make_model(attention=None)
+    original_decode = model.decode
+
+    def decode(inputs, state, outputs, mask):
+        _, state, weights = original_decode(inputs, state, outputs, mask)
+        return log_table[inputs], state, weights  # (B, T, K)
+
+    model.decode = decode
+    return model
+
+
+def test_beam_width_1_is_greedy_decoding_untrained_and_trained(briefly_trained):
+    """Same ids and bit-identical attention weights, rows that end early included, any length_penalty."""
+    trained, val_source = briefly_trained
+    cases = [(trained, val_source, 11)]
+    for cell in CELLS:
+        for attention, feed_context in VARIANTS:
+            cases.append((make_model(attention, cell, feed_context=feed_context), toy_batch(n=4)[0], 8))
+    for model, source, max_len in cases:
+        greedy = model.greedy_decode(source, max_len=max_len)
+        for length_penalty in (0.0, 1.0):
+            beam = model.beam_search(source, beam_width=1, max_len=max_len, length_penalty=length_penalty)
+            assert isinstance(beam, Decoded) and torch.equal(beam.ids, greedy.ids)
+            assert (beam.attention is None) == (greedy.attention is None)
+            if greedy.attention is not None:
+                assert torch.equal(beam.attention, greedy.attention)
+    ends = (trained.greedy_decode(val_source, max_len=11).ids == END).any(dim=1)
+    assert ends.any()  # the trained case exercises finished rows
+
+
+def test_wider_beam_never_scores_below_greedy(briefly_trained):
+    """Scored by score_sequences (teacher forcing), for every row, beam width and length penalty."""
+    trained, val_source = briefly_trained
+    cases = [(trained, val_source, 11)] + [(make_model(attention, cell), toy_batch(n=4)[0], 6)
+                                           for cell in CELLS for attention in ATTENTIONS]
+    improved = 0
+    for model, source, max_len in cases:
+        for length_penalty in (0.0, 0.6, 1.0):
+            greedy = model.score_sequences(source, model.greedy_decode(source, max_len=max_len).ids,
+                                           length_penalty=length_penalty)
+            for width in (2, 4):
+                ids = model.beam_search(source, beam_width=width, max_len=max_len, length_penalty=length_penalty).ids
+                beam = model.score_sequences(source, ids, length_penalty=length_penalty)
+                assert (beam >= greedy - 1e-5).all()
+                improved += int((beam > greedy + 1e-4).sum())
+    assert improved > 0  # and the beam does find better outputs
+
+
+def test_plain_beam_search_can_lose_to_greedy_and_keep_greedy_prevents_it():
+    """Greedy's prefix 3.5 (p = .12) falls out of a 2-beam behind 4.6 and 4.4 (p > .16), which end badly."""
+    model = markov_model({
+        START: {END: 0.06, 3: 0.40, 4: 0.38, 5: 0.09, 6: 0.07},
+        3: {END: 0.15, 3: 0.14, 4: 0.16, 5: 0.30, 6: 0.25},
+        4: {END: 0.02, 3: 0.03, 4: 0.44, 5: 0.05, 6: 0.46},
+        5: {END: 0.95, 3: 0.02, 4: 0.01, 5: 0.005, 6: 0.015},
+        6: {END: 0.10, 3: 0.35, 4: 0.25, 5: 0.12, 6: 0.18},
+    })
+    source = toy_batch(n=1)[0]
+    greedy = model.greedy_decode(source, max_len=6).ids
+    assert greedy.tolist() == [[3, 5, END]]
+    greedy_score = model.score_sequences(source, greedy)
+    plain, plain_score = model.beam_search(source, beam_width=2, max_len=6, keep_greedy=False, return_scores=True)
+    assert plain.ids[0, 0] == 4 and plain_score < greedy_score - 0.5
+    kept, kept_score = model.beam_search(source, beam_width=2, max_len=6, return_scores=True)
+    assert kept.ids.tolist() == greedy.tolist()
+    torch.testing.assert_close(kept_score, greedy_score, atol=1e-5, rtol=0)
+
+
+def test_beam_search_finds_what_greedy_misses_and_length_penalty_ranks_as_documented():
+    """Greedy takes 3 (p .5) then ends with p .3; a 2-beam finds 4, END (.4 x .9). With alpha = 1 the
+    mean log-probability per token prefers 5, 6, END (.36 x .9 x .9) to ending at once (.45)."""
+    myopic = markov_model({START: {3: 0.5, 4: 0.4, 5: 0.05, 6: 0.05}, 3: {END: 0.3, 5: 0.25, 6: 0.25, 3: 0.1, 4: 0.1},
+                           4: {END: 0.9, 3: 0.1}})
+    source = toy_batch(n=1)[0]
+    assert myopic.greedy_decode(source, max_len=5).ids.tolist() == [[3, END]]
+    assert myopic.beam_search(source, beam_width=2, max_len=5).ids.tolist() == [[4, END]]
+
+    lengthy = markov_model({START: {END: 0.45, 5: 0.40, 3: 0.05, 4: 0.05, 6: 0.05}, 5: {6: 0.9, 3: 0.1},
+                            6: {END: 0.9, 3: 0.1}})
+    short, short_score = lengthy.beam_search(source, beam_width=2, max_len=5, return_scores=True)
+    assert short.ids.tolist() == [[END]]
+    torch.testing.assert_close(short_score, torch.tensor([0.45]).log(), atol=1e-3, rtol=0)  # the plain sum
+    long, long_score = lengthy.beam_search(source, beam_width=2, max_len=5, length_penalty=1.0, return_scores=True)
+    assert long.ids.tolist() == [[5, 6, END]]
+    torch.testing.assert_close(long_score, torch.tensor([0.4 * 0.9 * 0.9]).log() / 3, atol=1e-3, rtol=0)
+
+
+def test_returned_scores_equal_teacher_forced_scores(briefly_trained):
+    """return_scores gives score_sequences of the returned ids to 1e-5, finished or cut at max_len."""
+    trained, val_source = briefly_trained
+    cases = [(trained, val_source, 11), (trained, val_source, 7)]  # max_len 7: every row is cut
+    cases += [(make_model(attention, cell, feed_context=feed_context), toy_batch(n=4)[0], 5)
+              for cell in CELLS for attention, feed_context in VARIANTS]
+    for model, source, max_len in cases:
+        for width, length_penalty, keep_greedy in ((3, 0.0, True), (3, 0.7, False), (4, 1.0, True)):
+            decoded, scores = model.beam_search(source, beam_width=width, max_len=max_len, keep_greedy=keep_greedy,
+                                                length_penalty=length_penalty, return_scores=True)
+            assert scores.shape == (len(source),) and decoded.ids.shape[1] <= max_len
+            expected = model.score_sequences(source, decoded.ids, length_penalty=length_penalty)
+            torch.testing.assert_close(scores, expected, atol=1e-5, rtol=1e-5)
+            ended = (decoded.ids == END).cumsum(dim=1) - (decoded.ids == END).long() > 0
+            assert (decoded.ids[ended] == PAD).all()  # pad after each row's end
+
+
+def test_score_sequences_is_the_teacher_forced_cross_entropy_up_to_the_end_token(briefly_trained):
+    trained, _ = briefly_trained
+    data = date_dataset(60, seed=2)
+    source_ids, decoder_inputs, decoder_targets = (torch.as_tensor(a[:6]) for a in data.val)
+    with torch.no_grad():
+        scores = trained.score_sequences(source_ids, decoder_targets)
+        loss = sequence_cross_entropy(trained(source_ids, decoder_inputs), decoder_targets, ignore_id=PAD)
+    tokens = int((decoder_targets != PAD).sum())  # the 10 characters and the end token of each row
+    torch.testing.assert_close(-scores.sum() / tokens, loss)
+    anything_after_end = decoder_targets.masked_fill(decoder_targets == PAD, 9)
+    torch.testing.assert_close(trained.score_sequences(source_ids, anything_after_end), scores)
+    normalised = trained.score_sequences(source_ids, decoder_targets, length_penalty=1.0)
+    torch.testing.assert_close(normalised, scores / 11)
+
+
+def test_batched_beam_search_equals_the_per_row_reference(briefly_trained):
+    """Plain beam search over the batch gives what a per-row search over Python lists gives."""
+    model, source = briefly_trained
+    source = source[:4]
+    outputs_all = [model.encode(trim_padding(source[i:i + 1])) for i in range(len(source))]
+    for width, length_penalty in ((2, 0.0), (3, 1.0)):
+        decoded, scores = model.beam_search(source, beam_width=width, max_len=11, length_penalty=length_penalty,
+                                            keep_greedy=False, return_scores=True)
+        for i, encoded in enumerate(outputs_all):
+            tokens, score = reference_beam_search(model, encoded, width, 11, length_penalty)
+            assert decoded.ids[i, :len(tokens)].tolist() == tokens
+            assert (decoded.ids[i, len(tokens):] == PAD).all()
+            assert scores[i].item() == pytest.approx(score, abs=1e-5)
+
+
+@torch.no_grad()
+def reference_beam_search(model, encoded, width, max_len, length_penalty):
+    """Beam search of one row as the docstring states it: lists of (tokens, sum log p, ended, state)."""
+    outputs, state, mask = encoded
+
+    def rank(total, n):
+        return total / n ** length_penalty
+
+    beams = [([], 0.0, False, state)]
+    for _ in range(max_len):
+        candidates = []
+        for tokens, total, ended, state in beams:
+            if ended:
+                candidates.append((rank(total, len(tokens)), tokens, total, True, state))
+                continue
+            previous = torch.tensor([[tokens[-1] if tokens else model.start_id]])
+            logits, new_state, _ = model.decode(previous, state, outputs, mask)
+            for token, log_p in enumerate(torch.log_softmax(logits[0, 0], dim=-1).tolist()):
+                candidates.append((rank(total + log_p, len(tokens) + 1), tokens + [token], total + log_p,
+                                   token == model.end_id, new_state))
+        candidates.sort(key=lambda c: -c[0])
+        beams = [c[1:] for c in candidates[:width]]
+        if all(ended for _, _, ended, _ in beams):
+            break
+    tokens, total, _, _ = max(beams, key=lambda b: rank(b[1], len(b[0])))
+    return tokens, rank(total, len(tokens))
+
+
+@pytest.mark.parametrize("keep_greedy", [True, False])
+def test_beam_search_does_not_depend_on_the_rest_of_the_batch(briefly_trained, keep_greedy):
+    """Each source decoded alone (and trimmed) gives the ids, scores and attention it gets in the batch."""
+    model, source = briefly_trained
+    together, scores = model.beam_search(source, beam_width=3, max_len=11, keep_greedy=keep_greedy,
+                                         return_scores=True)
+    for i in range(len(source)):
+        row = trim_padding(source[i:i + 1])
+        alone, score = model.beam_search(row, beam_width=3, max_len=11, keep_greedy=keep_greedy, return_scores=True)
+        length = alone.ids.shape[1]
+        assert torch.equal(alone.ids[0], together.ids[i, :length]) and (together.ids[i, length:] == PAD).all()
+        torch.testing.assert_close(score, scores[i:i + 1], atol=1e-5, rtol=0)
+        torch.testing.assert_close(alone.attention[0], together.attention[i, :length, :row.shape[1]])
+        assert (together.attention[i, :length, row.shape[1]:] == 0).all()  # padding gets no weight
+
+
+def test_beam_search_stops_when_every_hypothesis_ends_or_at_max_len():
+    model = make_model()
+    source, _ = toy_batch()
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+        model.head.bias[END] = 10.0
+    assert model.beam_search(source, beam_width=3).ids.tolist() == [[END]] * 3
+    with torch.no_grad():
+        model.head.bias[END] = -10.0
+    assert model.beam_search(source, beam_width=3, max_len=4).ids.shape == (3, 4)
+    assert model.beam_search(source, beam_width=3).ids.shape == (3, 2 * 5 + 10)  # None: 2 S' + 10
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"beam_width": 0}, ValueError, "beam_width must be an int >= 1, received 0"),
+        ({"beam_width": 2.0}, TypeError, "beam_width must be an int, received float"),
+        ({"beam_width": V_TARGET + 1}, ValueError, f"beam_width must be <= the target vocabulary size K={V_TARGET}"),
+        ({"max_len": 0}, ValueError, "max_len must be an int >= 1, received 0"),
+        ({"length_penalty": -0.5}, ValueError, r"length_penalty must be a finite number >= 0.0, received -0.5"),
+        ({"length_penalty": float("nan")}, ValueError, "length_penalty must be a finite number"),
+        ({"length_penalty": "1"}, TypeError, "length_penalty must be a real number"),
+        ({"return_scores": 1}, ValueError, "return_scores must be a bool, received 1"),
+        ({"keep_greedy": None}, ValueError, "keep_greedy must be a bool, received None"),
+    ],
+)
+def test_bad_beam_search_arguments(kwargs, error, message):
+    model = make_model()
+    source, _ = toy_batch()
+    with pytest.raises(error, match=message):
+        model.beam_search(source, **kwargs)
+
+
+def test_bad_score_sequences_arguments():
+    model = make_model()
+    source, decoder_inputs = toy_batch()
+    with pytest.raises(TypeError, match="source_ids must be an int64 tensor"):
+        model.beam_search(source.float())
+    with pytest.raises(TypeError, match="target_ids must be an int64 tensor"):
+        model.score_sequences(source, decoder_inputs.float())
+    with pytest.raises(ValueError, match="must share B, received 3 and 2"):
+        model.score_sequences(source, decoder_inputs[:2])
+    bad = decoder_inputs.clone()
+    bad[0, 0] = V_TARGET
+    with pytest.raises(ValueError, match=f"token ids in 0..{V_TARGET - 1}, received {V_TARGET}"):
+        model.score_sequences(source, bad)
+    bad[0, 0] = END  # out-of-range ids after the end token are ignored
+    model.score_sequences(source, bad)
+    with pytest.raises(ValueError, match="length_penalty must be a finite number >= 0.0"):
+        model.score_sequences(source, decoder_inputs, length_penalty=-1.0)
