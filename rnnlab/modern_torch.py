@@ -355,8 +355,9 @@ MIXERS = {
     "selective SSM": SelectiveSSM,
     "attention": lambda d, n: CausalAttention(d),
 }
-"""name -> constructor(d, size): size is H for LSTM/GRU/minGRU, the key size dk for the
-linear-attention family, the state size N for the SSM; ignored for attention."""
+"""Each mixer's constructor by name, called as ``constructor(d, size)``, where ``size`` is H for
+LSTM, GRU and minGRU, the key size dk for the linear-attention family, the state size N for the
+SSM, and is ignored for attention."""
 
 
 class RecallModel(nn.Module):

@@ -32,12 +32,11 @@ FILLER = 0           #: the token between queries (MQAR) and the separator (copy
 
 
 class RecallBatch(NamedTuple):
-    """A batch of a recall task.
+    """A batch of a recall task, a named tuple ``(tokens, targets, mask)``.
 
-    Attributes:
-        tokens: (B, T) int64 inputs.
-        targets: (B, T) int64; the token to predict at scored positions, ``IGNORE_INDEX`` elsewhere.
-        mask: (B, T) bool; True at the scored positions.
+    ``tokens`` are the (B, T) int64 inputs; ``targets`` (B, T) int64 hold the token to predict
+    at the scored positions and ``IGNORE_INDEX`` elsewhere; ``mask`` (B, T) bool is True at the
+    scored positions.
     """
 
     tokens: np.ndarray
