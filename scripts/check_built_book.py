@@ -21,13 +21,25 @@ FIGURE_CALLS = re.compile(r"\bplt\.(show|subplots|figure)\(|\.imshow\(")
 IMAGE_TAG = re.compile(r"<img\b[^>]*\bsrc=\"[^\"]*_images/")
 REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"(?:https?:)?//[^\"]+\"")
 NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str)_?\d*\(")
-CELL_START = '<div class="cell docutils container'
 OUTPUT_START = 'class="cell_output'
 
 
+DIV_TAG = re.compile(r"<div\b|</div>")
+
+
+def _div_at(html: str, start: int) -> str:
+    """The element ``<div ...>...</div>`` that opens at ``start``, nested divs included."""
+    depth = 0
+    for tag in DIV_TAG.finditer(html, start):
+        depth += 1 if tag.group(0) == "<div" else -1
+        if depth == 0:
+            return html[start:tag.end()]
+    return html[start:]
+
+
 def cell_outputs(html: str) -> list[str]:
-    """The HTML of each code cell's outputs (myst-nb: a cell's div holds cell_input, then cell_output)."""
-    return [cell.split(OUTPUT_START, 1)[1] for cell in html.split(CELL_START)[1:] if OUTPUT_START in cell]
+    """The HTML of each code cell's output block (myst-nb: ``<div class="cell_output ...">``)."""
+    return [_div_at(html, html.rfind("<div", 0, m.start())) for m in re.finditer(OUTPUT_START, html)]
 
 
 def notebook_draws_figures(notebook: Path) -> bool:
