@@ -27,12 +27,22 @@ NOTEBOOKS = $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*
 CELL_TIMEOUT := 120
 JB_FLAGS := -W -n --keep-going
 PIP_FLAGS := $(if $(CI),--progress-bar off)
+# pytest-xdist workers for the unit tests and for nbval (one notebook per worker at a time; each
+# notebook is single-threaded, so two workers use both cores of the 2-core machine CI has).
+JOBS ?= 2
+# Where nbval keeps the notebooks it executed, for the book build to read (see `test`).
+EXECUTED := _build/executed
+JUPYTER_CACHE := _build/.jupyter_cache
+# JupyterLab refuses to start as root unless told; CI containers and some laptops run as root.
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv test book book-fast strip bench clean glossary
+.PHONY: help venv test lint lab book book-fast _cache_config _book strip bench clean glossary
 
 help:
 	@echo "make venv       create .venv and install rnnlab with pinned dependencies"
-	@echo "make test       nbstripout check, pytest tests, nbval over book/, then the book build"
+	@echo "make test       lint, unit tests, nbval over book/, the book build, the browser check"
+	@echo "make lint       ruff check and mypy (configured in pyproject.toml)"
+	@echo "make lab        JupyterLab on book/, with the kernel and environment the build uses"
 	@echo "make book       build the book into _build/html (every notebook re-run, warnings fail)"
 	@echo "make book-fast  the same, re-running only notebooks whose code changed (jupyter-cache)"
 	@echo "make glossary   write book/glossary.md from book/glossary.yml"
@@ -46,8 +56,15 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e ".[all]"
 	$(BIN)/python -m pip check
+	@# The venv's default kernel carries the environment variables the book is built with, so
+	@# JupyterLab (`make lab`), nbval and the book build run every notebook the same way.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnlab)" \
+	    --env OPENBLAS_NUM_THREADS 1 --env PYTHONHASHSEED 0 --env TF_CPP_MIN_LOG_LEVEL 3
 	@touch $@
 
+# Every notebook is executed once, under nbval; the book build then reads those outputs from
+# jupyter-cache (`execute_notebooks: cache`, filled by scripts/cache_executed.py) instead of
+# executing everything a second time. The build is still a fresh `-W -n` build of every page.
 test: venv
 	@# --keep-id: Jupyter's cell ids are stable and harmless; outputs and counts must go.
 	@echo "== notebooks stored without outputs (nbstripout --verify)"
@@ -55,15 +72,27 @@ test: venv
 	    $(BIN)/nbstripout --keep-id --verify $(NOTEBOOKS) \
 	        || { echo "Notebooks above carry outputs: run 'make strip'."; exit 1; }; \
 	else echo "no notebooks under book/ yet: skipped"; fi
-	@echo "== unit tests"
-	$(BIN)/pytest tests
-	@echo "== every notebook under nbval"
-	@if [ -n "$(NOTEBOOKS)" ]; then \
-	    $(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-	        --nbval-cell-timeout=$(CELL_TIMEOUT) book; \
-	else echo "no notebooks under book/ yet: skipped"; fi
-	@echo "== the book"
-	@$(MAKE) --no-print-directory _book JB_FRESH=--all
+	@$(MAKE) --no-print-directory lint
+	@echo "== unit tests ($(JOBS) workers)"
+	$(BIN)/pytest -n $(JOBS) tests
+	@echo "== every notebook under nbval ($(JOBS) workers; the executed notebooks are kept)"
+	@rm -rf $(EXECUTED) $(JUPYTER_CACHE)
+	$(BIN)/pytest -p no:cacheprovider -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env \
+	    --nbval-cell-timeout=$(CELL_TIMEOUT) --nbval-keep $(EXECUTED) book
+	$(BIN)/python scripts/cache_executed.py $(EXECUTED) --cache $(JUPYTER_CACHE)
+	@echo "== the book (every page re-read, warnings fail; outputs from the nbval run above)"
+	@$(MAKE) --no-print-directory _cache_config
+	@$(MAKE) --no-print-directory _book JB_FRESH=--all JB_CONFIG="--config _build/_config.cache.yml"
+
+lint: venv
+	@echo "== lint (ruff check, mypy)"
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The environment exported above (one BLAS thread, quiet TensorFlow, fixed hashing) reaches the
+# kernels; the kernel spec installed by `make venv` sets the same for any other way of starting.
+lab: venv
+	$(BIN)/jupyter lab --ServerApp.root_dir=book $(LAB_ROOT_FLAG)
 
 # --all: a fresh Sphinx environment, so every page is re-read, every notebook re-run and every
 # warning reported again (an incremental build stays silent about pages it does not re-read).
@@ -73,11 +102,14 @@ book: venv
 # jupyter-book 1.x has no command-line switch or variable for the execution mode, so build
 # from a copy of _config.yml with `execute_notebooks: cache` (kept in _build/.jupyter_cache).
 book-fast: venv
+	@$(MAKE) --no-print-directory _cache_config
+	@$(MAKE) --no-print-directory _book JB_CONFIG="--config _build/_config.cache.yml"
+
+_cache_config:
 	@mkdir -p _build
 	@$(BIN)/python -c 'import yaml; c = yaml.safe_load(open("_config.yml")); \
-	    c["execute"]["execute_notebooks"] = "cache"; \
-	    yaml.safe_dump(c, open("_build/_config.fast.yml", "w"), sort_keys=False)'
-	@$(MAKE) --no-print-directory _book JB_CONFIG="--config _build/_config.fast.yml"
+	    c["execute"]["execute_notebooks"] = "cache"; c["execute"]["cache"] = "$(CURDIR)/$(JUPYTER_CACHE)"; \
+	    yaml.safe_dump(c, open("_build/_config.cache.yml", "w"), sort_keys=False, allow_unicode=True)'
 
 # myst-nb logs "<path>: Executed notebook in <s> seconds" for each notebook it runs.
 NOTEBOOK_TIMES = sed -nE 's|^(.+): Executed notebook in ([0-9.]+) seconds.*|\1 \2|p' \
@@ -113,5 +145,5 @@ bench: venv
 	    env -u OPENBLAS_NUM_THREADS $(BIN)/python $$script; done
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build dist .pytest_cache .hypothesis .mypy_cache .ruff_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
