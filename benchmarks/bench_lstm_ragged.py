@@ -19,9 +19,9 @@ import contextlib
 
 import numpy as np
 import torch
+from bench_lstm import BATCH, HIDDEN, INPUT, TIME, median_seconds
 from threadpoolctl import threadpool_limits
 
-from bench_lstm import BATCH, HIDDEN, INPUT, TIME, median_seconds
 from rnnlab import scratch
 from rnnlab.torch import run_rnn
 

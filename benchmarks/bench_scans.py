@@ -72,8 +72,8 @@ def main() -> None:
         for T in args.lengths:
             for name, run in cases(T, rng):
                 diff = float(np.abs(run("recurrent") - run("parallel")).max())
-                loop = median_seconds(lambda: run("recurrent"), args.repeats)
-                par = median_seconds(lambda: run("parallel"), args.repeats)
+                loop = median_seconds(lambda run=run: run("recurrent"), args.repeats)
+                par = median_seconds(lambda run=run: run("parallel"), args.repeats)
                 print(f"{name:38s} {T:6d} {1e3 * loop:10.1f} {1e3 * par:12.1f} {loop / par:9.1f} {diff:11.1e}")
 
 

@@ -527,7 +527,7 @@ def keras_gradient_job(tf_ports: list[int], model: Any, inputs: np.ndarray, targ
 
     x, y = shard(inputs, rank, world_size), shard(targets, rank, world_size)
     summed, averaged = step(tf.constant(x), tf.constant(y))
-    local = lambda values: [strategy.experimental_local_results(v)[0].numpy() for v in values]  # noqa: E731
+    local = lambda values: [strategy.experimental_local_results(v)[0].numpy() for v in values]
     about = {
         "keras": keras.__version__,
         "backend": keras.backend.backend(),

@@ -63,11 +63,11 @@ from rnnlab._layout import (
     CellKind,
     check_kind,
     directions,
+    keras_to_scratch,
     load_scratch,
     scratch_cell_options,
     scratch_kind,
     scratch_stack_options,
-    keras_to_scratch,
     scratch_to_keras,
     split_layers,
 )

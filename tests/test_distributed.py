@@ -105,7 +105,7 @@ def test_allreduce_sums_over_the_ranks(workers):
 
 def test_a_failing_job_raises_here_and_stops_the_processes(one_torch_thread):
     failing = Workers(1, timeout=60)
-    with pytest.raises(RuntimeError, match="rank 0 failed in shard:(.|\n)*divisible by world_size = 2"):
+    with pytest.raises(RuntimeError, match=r"rank 0 failed in shard:(.|\n)*divisible by world_size = 2"):
         failing.run(distributed.shard, np.arange(3), 0, 2)  # 3 rows for 2 ranks
     assert failing._closed and not failing._processes
     with pytest.raises(RuntimeError, match="closed"):

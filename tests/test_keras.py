@@ -15,10 +15,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from rnnlab import scratch  # noqa: E402
-from rnnlab import keras as rk  # noqa: E402
 from scratch_helpers import CELL_IDS, CELLS  # noqa: E402
 
+from rnnlab import keras as rk  # noqa: E402
+from rnnlab import scratch  # noqa: E402
 
 
 def assert_params_equal(got: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> None:

@@ -103,7 +103,7 @@ def test_mlstm_stabilised_unstabilised_recurrent_parallel_agree(seed, batch, tim
 
 
 def test_mlstm_unstabilised_overflows_in_float32_and_stabilised_does_not():
-    q, k, v, rng = qkv(0, 1, 20, 4, 3, np.float32)
+    q, k, v, _ = qkv(0, 1, 20, 4, 3, np.float32)
     i_pre = np.full((1, 20), 100.0, dtype=np.float32)  # exp(100) > float32 max ≈ 3.4e38
     f_pre = np.zeros((1, 20), dtype=np.float32)
     for mode, size in (("recurrent", 64), ("parallel", 64), ("parallel", 6)):

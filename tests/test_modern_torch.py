@@ -100,7 +100,7 @@ def test_gradients(name):
     i = _inputs(2)
     args = [_t(i[n]).requires_grad_() for n in ("q", "k", "v", "beta", "decay")]
     for mode in ("recurrent", "parallel"):
-        assert torch.autograd.gradcheck(lambda *a: CASES[name](*a, mode=mode), args)
+        assert torch.autograd.gradcheck(lambda *a, mode=mode: CASES[name](*a, mode=mode), args)
     # the parallel form's gradients equal autograd through the loop
     grads = [torch.autograd.grad(CASES[name](*args, mode=m).sum(), args, allow_unused=True)
              for m in ("recurrent", "parallel")]
@@ -113,8 +113,8 @@ def test_gradients_scan_and_min_gru():
     ss_args = [_t(i[n]).requires_grad_() for n in ("x", "delta", "A", "Bm", "C", "D")]
     mg_args = [_t(i["z"]).requires_grad_(), _t(i["x"]).requires_grad_()]
     for mode in ("recurrent", "parallel"):
-        assert torch.autograd.gradcheck(lambda *a: mt.selective_scan(*a, mode=mode), ss_args)
-        assert torch.autograd.gradcheck(lambda *a: mt.min_gru(*a, mode=mode), mg_args)
+        assert torch.autograd.gradcheck(lambda *a, mode=mode: mt.selective_scan(*a, mode=mode), ss_args)
+        assert torch.autograd.gradcheck(lambda *a, mode=mode: mt.min_gru(*a, mode=mode), mg_args)
 
 
 def test_bad_shapes_and_modes():

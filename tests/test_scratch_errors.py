@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scratch_helpers import CELL_IDS, CELL_SPECS
 
 from rnnlab import scratch
-from scratch_helpers import CELL_IDS, CELL_SPECS
 
 
 @pytest.fixture(params=CELL_SPECS, ids=CELL_IDS)

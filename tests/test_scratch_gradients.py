@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scratch_helpers import CELL_IDS, CELL_SPECS, like_state, state_parts, weighted_loss
 
 from rnnlab import scratch
-from scratch_helpers import CELL_IDS, CELL_SPECS, like_state, state_parts, weighted_loss
 
 TOLERANCE = 1e-6
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scratch_helpers import CELL_IDS, CELL_SPECS, like_state, state_parts, weighted_loss
 
 from rnnlab import scratch
-from scratch_helpers import CELL_IDS, CELL_SPECS, like_state, state_parts, weighted_loss
 
 TOLERANCE = 1e-6
 B, T, D, H = 3, 4, 2, 3
@@ -84,6 +84,7 @@ def test_full_lengths_equal_no_lengths():
     out_l, (h_l, c_l) = model(x, lengths=[T] * B)
     np.testing.assert_array_equal(out, out_l)
     np.testing.assert_array_equal(h, h_l)
+    np.testing.assert_array_equal(c, c_l)
 
 
 def test_bidirectional_state_order_and_output_halves():
@@ -121,7 +122,7 @@ def test_padded_batch_equals_each_sequence_alone(name, cell, kwargs, bidirection
     grads = model.grads
     summed = {key: np.zeros_like(value) for key, value in grads.items()}
     for b, length in enumerate(lengths):
-        pick = lambda parts: tuple(part[:, b : b + 1] for part in state_parts(parts))  # noqa: E731
+        pick = lambda parts, b=b: tuple(part[:, b : b + 1] for part in state_parts(parts))
         alone_state0 = pick(state0) if isinstance(state0, tuple) else pick(state0)[0]
         alone_dstate = pick(dstate) if isinstance(dstate, tuple) else pick(dstate)[0]
         out_b, state_b = model(x[b : b + 1, :length], alone_state0)
@@ -169,4 +170,4 @@ def test_unidirectional_weights_unchanged_by_the_new_keywords():
     for key, value in plain.params.items():
         np.testing.assert_array_equal(value, explicit.params[key])
     np.testing.assert_array_equal(plain.params["W0"], bidi.params["W0"])  # drawn first either way
-    assert set(bidi.params) == {f"{k}{l}{s}" for k in "WUb" for l in "01" for s in ("", "_reverse")}
+    assert set(bidi.params) == {f"{k}{layer}{s}" for k in "WUb" for layer in "01" for s in ("", "_reverse")}

@@ -73,7 +73,7 @@ def test_cross_entropy_ignore_index_matches_torch_and_finite_differences(ignore_
     assert abs(loss - expected.item()) < 1e-12
     np.testing.assert_allclose(dlogits, logits_t.grad.numpy(), rtol=0, atol=1e-12)
     assert np.all(dlogits[targets == ignore_index] == 0.0)
-    f = lambda: scratch.softmax_cross_entropy(logits, targets, ignore_index=ignore_index)[0]  # noqa: E731
+    f = lambda: scratch.softmax_cross_entropy(logits, targets, ignore_index=ignore_index)[0]
     assert scratch.gradcheck(f, {"logits": logits}, {"logits": dlogits}).max_relative_error < TOLERANCE
 
 
@@ -107,7 +107,7 @@ def test_masked_mse_matches_torch_and_finite_differences(mask_shape):
     expected.backward()
     assert abs(loss - expected.item()) < 1e-12
     np.testing.assert_allclose(dpred, pred_t.grad.numpy(), rtol=0, atol=1e-12)
-    f = lambda: scratch.mse(pred, target, mask=mask)[0]  # noqa: E731
+    f = lambda: scratch.mse(pred, target, mask=mask)[0]
     assert scratch.gradcheck(f, {"pred": pred}, {"pred": dpred}).max_relative_error < TOLERANCE
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scratch_helpers import CELL_IDS, CELL_SPECS, state_parts
 
 from rnnlab import scratch
-from scratch_helpers import CELL_IDS, CELL_SPECS, state_parts
 
 sizes = st.integers(min_value=1, max_value=5)
 dtypes = st.sampled_from([np.float32, np.float64])

@@ -98,7 +98,7 @@ def test_tiny_training_run_learns_to_echo(cell):
     for _ in range(300):
         x, y = echo_task(rng, 16, 20, delay=3)
         out, _ = model(x)
-        loss, dpred = scratch.mse(head(out)[:, 3:], y[:, 3:])
+        _, dpred = scratch.mse(head(out)[:, 3:], y[:, 3:])
         dy = np.zeros(out.shape[:2] + (1,))
         dy[:, 3:] = dpred
         model.backward(head.backward(dy))

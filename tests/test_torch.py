@@ -11,9 +11,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from scratch_helpers import TORCH_CELL_IDS, TORCH_CELLS  # noqa: E402
+
 from rnnlab import scratch  # noqa: E402
 from rnnlab import torch as rt  # noqa: E402
-from scratch_helpers import TORCH_CELL_IDS, TORCH_CELLS  # noqa: E402
 
 DEVICES = [
     "cpu",

@@ -14,7 +14,6 @@ import torch
 
 from rnnlab import data, scratch, train
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -240,7 +239,7 @@ def test_scratch_bad_arguments(order_splits, kwargs, error, message):
 
 
 def test_scratch_loop_refuses_a_torch_model(order_splits):
-    with pytest.raises(TypeError, match="rnnlab.scratch model"):
+    with pytest.raises(TypeError, match=r"rnnlab\.scratch model"):
         train.fit_scratch(torch_linear(), order_splits.train, None, scratch.softmax_cross_entropy,
                           epochs=1, seed=0)
 

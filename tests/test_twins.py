@@ -21,10 +21,11 @@ torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
+from scratch_helpers import CELL_IDS, CELLS  # noqa: E402
+
 from rnnlab import _layout, scratch  # noqa: E402
 from rnnlab import keras as rk  # noqa: E402
 from rnnlab import torch as rt  # noqa: E402
-from scratch_helpers import CELL_IDS, CELLS  # noqa: E402
 
 # Tolerances from the issue: float64 scratch vs float64 framework, and anything in float32.
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}

@@ -16,9 +16,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from scratch_helpers import TORCH_CELL_IDS, TORCH_CELLS  # noqa: E402
+
 from rnnlab import _layout, scratch  # noqa: E402
 from rnnlab import torch as rt  # noqa: E402
-from scratch_helpers import TORCH_CELL_IDS, TORCH_CELLS  # noqa: E402
 
 B, T, D, H = 4, 6, 3, 4
 LENGTHS = np.array([3, 6, 1, 4])  # unsorted; a length-1 and a full-length sequence

@@ -10,11 +10,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.patches import FancyBboxPatch
 
-from rnnlab.viz import draw_unrolled  # noqa: E402
+from rnnlab.viz import draw_unrolled
 
 
 def _texts(ax):

@@ -70,7 +70,7 @@ def random_split(
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
         raise ValueError(f"arrays must share their first dimension, received lengths {[len(a) for a in arrays]}")
-    n_train, n_val, n_test = split_counts(n, fractions)
+    _, n_val, n_test = split_counts(n, fractions)
     index = np.arange(n)
     rest, test = train_test_split(index, test_size=n_test, random_state=seed, stratify=stratify)
     rest_labels = None if stratify is None else np.asarray(stratify)[rest]

@@ -6,8 +6,8 @@ For each entry θ_k: (L(θ_k + ε) − L(θ_k − ε)) / 2ε, whose error is O(�
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -24,7 +24,7 @@ class GradcheckResult:
 
     def __str__(self) -> str:
         rows = [f"  {name:>12s}: {error:.2e}" for name, error in self.errors.items()]
-        return "relative error per array (max {:.2e}):\n".format(self.max_relative_error) + "\n".join(rows)
+        return f"relative error per array (max {self.max_relative_error:.2e}):\n" + "\n".join(rows)
 
 
 def numerical_gradient(loss: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:

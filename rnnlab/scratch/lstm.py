@@ -111,10 +111,18 @@ class LSTM(RecurrentStack):
         # Padded steps have all gates zero, so all their factors are zero too.
         dpre = np.empty_like(gates)
         k_i, k_f, k_g, k_o = (dpre[..., n * H : (n + 1) * H] for n in range(4))
-        np.subtract(1.0, i, out=k_i); k_i *= i; k_i *= g
-        np.subtract(1.0, f, out=k_f); k_f *= f; k_f *= cs[:-1]
-        np.multiply(g, g, out=k_g); np.subtract(1.0, k_g, out=k_g); k_g *= i
-        np.subtract(1.0, o, out=k_o); k_o *= o; k_o *= tanh_cs
+        np.subtract(1.0, i, out=k_i)
+        k_i *= i
+        k_i *= g
+        np.subtract(1.0, f, out=k_f)
+        k_f *= f
+        k_f *= cs[:-1]
+        np.multiply(g, g, out=k_g)
+        np.subtract(1.0, k_g, out=k_g)
+        k_g *= i
+        np.subtract(1.0, o, out=k_o)
+        k_o *= o
+        k_o *= tanh_cs
         dh_to_c = np.multiply(tanh_cs, tanh_cs)
         np.subtract(1.0, dh_to_c, out=dh_to_c)
         dh_to_c *= o

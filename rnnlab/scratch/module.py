@@ -17,18 +17,18 @@ class Module:
     #: True in training mode, the default as in PyTorch, where dropout acts; ``eval()`` sets it False.
     training: bool = True
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Switch training mode on (``mode=True``) or off; returns the module itself."""
         self.training = bool(mode)
         for child in self.children().values():
             child.train(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode: dropout is the identity. Same as ``train(False)``."""
         return self.train(False)
 
-    def children(self) -> dict[str, "Module"]:
+    def children(self) -> dict[str, Module]:
         """The named sub-modules (none for a leaf module)."""
         return {}
 

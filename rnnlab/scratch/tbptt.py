@@ -8,7 +8,7 @@ update then grow with the chunk length, not with the sequence length.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

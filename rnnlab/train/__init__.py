@@ -22,6 +22,14 @@ from rnnlab.train.scratch_loop import SCRATCH_OPTIMIZERS, evaluate_scratch, fit_
 from rnnlab.train.torch_loop import TORCH_OPTIMIZERS, evaluate, fit
 
 __all__ = [
-    "EarlyStopping", "History", "SCRATCH_OPTIMIZERS", "TORCH_OPTIMIZERS", "accuracy", "batch_indices",
-    "evaluate", "evaluate_scratch", "fit", "fit_scratch",
+    "SCRATCH_OPTIMIZERS",
+    "TORCH_OPTIMIZERS",
+    "EarlyStopping",
+    "History",
+    "accuracy",
+    "batch_indices",
+    "evaluate",
+    "evaluate_scratch",
+    "fit",
+    "fit_scratch",
 ]
