@@ -74,7 +74,7 @@ def check_fractions(fractions: Any) -> tuple[float, float, float]:
         raise ValueError(
             f"fractions must be 3 numbers > 0 summing to 1 (train, val, test), received {fractions!r}"
         )
-    return parts  # type: ignore[return-value]
+    return parts[0], parts[1], parts[2]
 
 
 # Arrays (the scratch models): real numbers, float32/float64, (batch, time, input_size).
@@ -82,7 +82,7 @@ def check_fractions(fractions: Any) -> tuple[float, float, float]:
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def check_float_dtype(dtype: object) -> np.dtype:
+def check_float_dtype(dtype: Any) -> np.dtype:
     """Return ``dtype`` as a NumPy dtype, which must be float32 or float64."""
     try:
         resolved = np.dtype(dtype)

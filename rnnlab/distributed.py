@@ -300,7 +300,12 @@ def parameters(model: nn.Module) -> dict[str, np.ndarray]:
 def gradients(model: nn.Module) -> dict[str, np.ndarray]:
     """Copies of the parameters' gradients by name, as ``parameters`` names them."""
     module = model.module if isinstance(model, DDP) else model
-    return {name: p.grad.detach().cpu().numpy().copy() for name, p in module.named_parameters()}
+    grads = {}
+    for name, p in module.named_parameters():
+        if p.grad is None:
+            raise RuntimeError(f"parameter {name} has no gradient: call backward() first")
+        grads[name] = p.grad.detach().cpu().numpy().copy()
+    return grads
 
 
 def _detach(state: Any) -> Any:
@@ -334,15 +339,15 @@ def train_tbptt(
         ``{"losses": (steps,) mean loss of each chunk before its update, "seconds": (steps,)
         wall-clock time of each step, "cpu_seconds": (steps,) CPU time of this process per step}``.
     """
-    streams = torch.as_tensor(np.asarray(streams), device=device)
-    if streams.shape[1] < steps * seq_len + 1:
-        raise ValueError(f"expected streams of at least {steps * seq_len + 1} ids, received {streams.shape[1]}")
+    ids = torch.as_tensor(np.asarray(streams), device=device)
+    if ids.shape[1] < steps * seq_len + 1:
+        raise ValueError(f"expected streams of at least {steps * seq_len + 1} ids, received {ids.shape[1]}")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     state, losses, seconds, cpu_seconds = None, [], [], []
     for k in range(steps):
         start, cpu_start = time.perf_counter(), time.process_time()
-        x = streams[:, k * seq_len:(k + 1) * seq_len]  # (B, T)
-        y = streams[:, k * seq_len + 1:(k + 1) * seq_len + 1]  # (B, T), one character on
+        x = ids[:, k * seq_len:(k + 1) * seq_len]  # (B, T)
+        y = ids[:, k * seq_len + 1:(k + 1) * seq_len + 1]  # (B, T), one character on
         logits, state = model(x, state)
         state = _detach(state)  # carry the value into the next chunk; the gradient stops here
         loss = next_token_loss(logits, y)
@@ -450,6 +455,7 @@ def clipping_job(
         next_token_loss(model(x)[0], y).backward()
     own_norm = nn.utils.clip_grad_norm_(model.parameters(), clip_norm)  # clipped before averaging
     for p in model.parameters():  # then averaged by hand
+        assert p.grad is not None  # backward() just ran
         dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
         p.grad /= world_size
     return {"after": after, "before": gradients(model), "norm": float(norm), "own_norm": float(own_norm)}
@@ -531,8 +537,8 @@ def keras_gradient_job(tf_ports: list[int], model: Any, inputs: np.ndarray, targ
     about = {
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
-        "tf_distribution_lib": importlib.import_module("keras.src.backend.tensorflow.distribution_lib")
-        .__doc__.strip().splitlines()[0],
+        "tf_distribution_lib": (importlib.import_module("keras.src.backend.tensorflow.distribution_lib")
+                                .__doc__ or "(no docstring)").strip().splitlines()[0],
     }
     full = [g.numpy() for g in grads(reference, inputs, targets)]
     return {"sum": local(summed), "mean": local(averaged), "full": full, "about": about}

@@ -393,6 +393,7 @@ def from_keras(obj: keras.Model | keras.layers.Layer) -> ScratchModel:
         _check_layer(layer)
     _check_chain(obj, layers)
     layers, dropout = _strip_dropout(layers)
+    model: ScratchModel
     if isinstance(layers[0], keras.layers.Embedding):
         model = _scratch_language_model(layers, dropout)
     elif isinstance(layers[-1], keras.layers.Dense):

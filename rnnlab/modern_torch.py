@@ -244,7 +244,7 @@ class LinearAttention(nn.Module):
 
     def inputs(self, x: torch.Tensor):
         q, k, v = self.qkv(x).split([self.key_size, self.key_size, x.shape[-1]], dim=-1)
-        decay = torch.sigmoid(self.gate(x)[..., 0] + 3.0) if self.gated else None   # starts near 1
+        decay = torch.sigmoid(self.gate(x)[..., 0] + 3.0) if self.gate is not None else None  # starts near 1
         return F.normalize(q, dim=-1), F.normalize(k, dim=-1), v, decay
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -397,7 +397,7 @@ class RecallModel(nn.Module):
 
     def state_floats(self, T: int) -> int:
         """Floats one mixing layer keeps between tokens at length T (the KV cache for attention)."""
-        return self.mixers[0].state_floats(self.d, T)
+        return self.mixers[0].state_floats(self.d, T)  # type: ignore[operator]  # ModuleList items are typed Module
 
 
 # --------------------------------------------------------------------------- training on a recall task

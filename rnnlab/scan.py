@@ -43,6 +43,8 @@ Shapes use the book's letters: B sequences, T steps, D input features, H hidden 
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 
 from rnnlab._checks import check_choice
@@ -92,6 +94,14 @@ def linear_recurrence(a: np.ndarray, b: np.ndarray, h0: np.ndarray | None = None
     return out
 
 
+@overload
+def parallel_scan(
+    a: np.ndarray, b: np.ndarray, h0: np.ndarray | None = None, *, return_rounds: Literal[False] = False
+) -> np.ndarray: ...
+@overload
+def parallel_scan(
+    a: np.ndarray, b: np.ndarray, h0: np.ndarray | None = None, *, return_rounds: Literal[True]
+) -> tuple[np.ndarray, int]: ...
 def parallel_scan(
     a: np.ndarray, b: np.ndarray, h0: np.ndarray | None = None, *, return_rounds: bool = False
 ) -> np.ndarray | tuple[np.ndarray, int]:

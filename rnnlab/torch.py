@@ -38,7 +38,8 @@ LSTM's state is the tuple ``(h_n, c_n)`` in both.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -74,9 +75,9 @@ Device = str | torch.device
 ScratchRecurrent = scratch.RNN | scratch.LSTM | scratch.GRU
 ScratchModel = ScratchRecurrent | scratch.SequenceClassifier | scratch.LanguageModel
 
-_TORCH_CELLS: dict[CellKind, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-_TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
-_NUMPY_DTYPES = {value: key for key, value in _TORCH_DTYPES.items()}
+_TORCH_CELLS: dict[CellKind, Callable[..., nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+_TORCH_DTYPES: dict[np.dtype, torch.dtype] = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+_NUMPY_DTYPES: dict[torch.dtype, np.dtype] = {value: key for key, value in _TORCH_DTYPES.items()}
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -263,6 +264,7 @@ def to_torch(model: ScratchModel, *, device: Device = "cpu") -> nn.Module:
     options = dict(num_layers=rnn.num_layers, dtype=dtype, device=device, **scratch_cell_options(rnn),
                    **scratch_stack_options(rnn))
     kind = scratch_kind(rnn, "to_torch")
+    twin: nn.Module
     if isinstance(model, scratch.SequenceClassifier):
         num_classes = model.head.params["W"].shape[1]
         twin = SequenceClassifier(rnn.input_size, rnn.hidden_size, num_classes, cell=kind, **options)
@@ -321,7 +323,8 @@ def from_torch(module: nn.Module) -> ScratchModel:
     if isinstance(module, (SequenceClassifier, LanguageModel)):
         rnn = _check_torch_rnn(module.rnn)
         kind, options = _torch_kind(rnn), _torch_cell_options(rnn)
-        dtype = _NUMPY_DTYPES[rnn.weight_ih_l0.dtype]
+        dtype = _NUMPY_DTYPES[_param_dtype(rnn)]
+        model: scratch.SequenceClassifier | scratch.LanguageModel
         if isinstance(module, SequenceClassifier):
             model = scratch.SequenceClassifier(
                 rnn.input_size, rnn.hidden_size, module.head.out_features, cell=kind,
@@ -344,7 +347,7 @@ def from_torch(module: nn.Module) -> ScratchModel:
         return model
     if isinstance(module, nn.RNNBase):
         rnn = _check_torch_rnn(module)
-        dtype = _NUMPY_DTYPES[rnn.weight_ih_l0.dtype]
+        dtype = _NUMPY_DTYPES[_param_dtype(rnn)]
         model = SCRATCH_CELLS[_torch_kind(rnn)](
             rnn.input_size, rnn.hidden_size, rnn.num_layers, dtype=dtype, **_torch_cell_options(rnn)
         )
@@ -377,9 +380,14 @@ def _check_torch_rnn(rnn: nn.Module) -> nn.RNNBase:
         raise ValueError(f"expected nn.RNN, nn.LSTM or nn.GRU, got {type(rnn).__name__}")
     if getattr(rnn, "proj_size", 0):
         raise ValueError(f"LSTM projections are not supported: expected proj_size=0, got {rnn.proj_size}")
-    if rnn.weight_ih_l0.dtype not in _NUMPY_DTYPES:
-        raise ValueError(f"expected a float32 or float64 module, got {rnn.weight_ih_l0.dtype}")
-    return rnn
+    if _param_dtype(rnn) not in _NUMPY_DTYPES:
+        raise ValueError(f"expected a float32 or float64 module, got {_param_dtype(rnn)}")
+    return cast(nn.RNNBase, rnn)
+
+
+def _param_dtype(module: nn.Module) -> torch.dtype:
+    """The dtype of a module's parameters (the twins never mix dtypes within a module)."""
+    return next(module.parameters()).dtype
 
 
 def _torch_kind(rnn: nn.RNNBase) -> CellKind:

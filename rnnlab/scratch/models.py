@@ -77,12 +77,14 @@ class SequenceClassifier(Module):
     def children(self):
         return {"rnn": self.rnn, "head": self.head}
 
+    # A composite's arrays are its children's, gathered fresh on each access (read-only views of
+    # the same live arrays), where a leaf module stores its own dicts as attributes.
     @property
-    def params(self):
+    def params(self) -> dict[str, np.ndarray]:  # type: ignore[override]
         return prefixed(self.children(), "params")
 
     @property
-    def grads(self):
+    def grads(self) -> dict[str, np.ndarray]:  # type: ignore[override]
         return prefixed(self.children(), "grads")
 
     def forward(self, x, lengths=None):
@@ -93,7 +95,7 @@ class SequenceClassifier(Module):
 
     def backward(self, dlogits):
         """Args: dL/dlogits (B, K). Returns dL/dx (B, T, D), zero at padded steps."""
-        if self._state_like is None:
+        if self._state_like is None or self._out_shape is None:
             raise RuntimeError("backward() called before forward()")
         dfeatures = self.head.backward(dlogits)  # (B, H·dirs)
         rnn, state = self.rnn, self._state_like
@@ -155,12 +157,14 @@ class LanguageModel(Module):
 
     _parts = children
 
+    # A composite's arrays are its children's, gathered fresh on each access (read-only views of
+    # the same live arrays), where a leaf module stores its own dicts as attributes.
     @property
-    def params(self):
+    def params(self) -> dict[str, np.ndarray]:  # type: ignore[override]
         return prefixed(self.children(), "params")
 
     @property
-    def grads(self):
+    def grads(self) -> dict[str, np.ndarray]:  # type: ignore[override]
         return prefixed(self.children(), "grads")
 
     def forward(self, ids, state=None, lengths=None):

@@ -257,6 +257,7 @@ class RecurrentStack(Module):
                 if direction:
                     d_in = reverse_steps(d_in, reverse_index)
                 dx = d_in if dx is None else dx + d_in
+            assert dx is not None  # num_directions >= 1
             dh = dx
         self.grads = {name: grads[name] for name in self.params}
         if inverse is not None:

@@ -50,8 +50,8 @@ def _torch_eval_epoch(model: Any, inputs: tuple, targets: Any, loss_fn: Callable
                       metric_fns: dict[str, Metric]) -> tuple[float, dict[str, float]]:
     import torch
 
-    def step(index: np.ndarray) -> tuple[float, Any, Any]:
-        index = torch.as_tensor(index, device=targets.device)
+    def step(batch: np.ndarray) -> tuple[float, Any, Any]:
+        index = torch.as_tensor(batch, device=targets.device)
         output = _first(model(*(x[index] for x in inputs)))
         return float(loss_fn(output, targets[index])), output, targets[index]
 
@@ -114,14 +114,14 @@ def fit(
         raise TypeError(f"model must be a torch.nn.Module, received {type(model).__name__}")
     _check_settings(loss_fn, epochs, batch_size, lr, clip_norm, patience, seed, val_data is not None)
     metric_fns = _resolve_metrics(metrics)
-    device = torch.device(device)
-    model.to(device)
+    where = torch.device(device)
+    model.to(where)
     inputs, targets = _split_pair(train_data, "train_data")
-    inputs, (targets,) = _to_torch(inputs, device), _to_torch((targets,), device)
+    inputs, (targets,) = _to_torch(inputs, where), _to_torch((targets,), where)
     opt = _torch_optimizer(optimizer, model, lr)
 
-    def train_step(index: np.ndarray) -> tuple[float, Any, Any]:
-        index = torch.as_tensor(index, device=device)
+    def train_step(batch: np.ndarray) -> tuple[float, Any, Any]:
+        index = torch.as_tensor(batch, device=where)
         batch_targets = targets[index]
         opt.zero_grad(set_to_none=True)
         output = _first(model(*(x[index] for x in inputs)))
@@ -139,7 +139,7 @@ def fit(
     evaluate_val = None
     if val_data is not None:
         val_inputs, val_targets = _split_pair(val_data, "val_data")
-        val_inputs, (val_targets,) = _to_torch(val_inputs, device), _to_torch((val_targets,), device)
+        val_inputs, (val_targets,) = _to_torch(val_inputs, where), _to_torch((val_targets,), where)
 
         def evaluate_val() -> tuple[float, dict[str, float]]:
             return _torch_eval_epoch(model, val_inputs, val_targets, loss_fn, batch_size, metric_fns)
@@ -150,7 +150,7 @@ def fit(
         snapshot=lambda: {k: v.detach().clone() for k, v in model.state_dict().items()},
         restore=model.load_state_dict,
     )
-    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    cuda_devices = [where.index or 0] if where.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):  # seed dropout without touching the caller's RNG
         torch.manual_seed(seed)
         history = _run_training(loop, epochs=epochs, patience=patience, restore_best=restore_best,
@@ -176,9 +176,9 @@ def evaluate(
     import torch
 
     inputs, targets = _split_pair(data, "data")
-    device = torch.device(device)
-    model.to(device)
-    inputs, (targets,) = _to_torch(inputs, device), _to_torch((targets,), device)
+    where = torch.device(device)
+    model.to(where)
+    inputs, (targets,) = _to_torch(inputs, where), _to_torch((targets,), where)
     loss, values = _torch_eval_epoch(model, inputs, targets, loss_fn, check_int("batch_size", batch_size),
                                      _resolve_metrics(metrics))
     return {"loss": loss, **values}
