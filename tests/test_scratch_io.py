@@ -113,7 +113,7 @@ def test_truncated_file_raises_value_error(keep, tmp_path):
     data = good_file(tmp_path).read_bytes()
     bad = tmp_path / "truncated.npz"
     bad.write_bytes(data[: int(keep * len(data))])
-    with pytest.raises(ValueError, match="not a readable .npz"):
+    with pytest.raises(ValueError, match=r"not a readable \.npz"):
         scratch.load(bad)
 
 
@@ -125,14 +125,14 @@ def test_corrupted_member_raises_value_error(tmp_path):
     data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF  # a byte of W0's data: CRC fails
     bad = tmp_path / "corrupt.npz"
     bad.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="not a readable .npz"):
+    with pytest.raises(ValueError, match=r"not a readable \.npz"):
         scratch.load(bad)
 
 
 def test_other_files_raise_value_error(tmp_path):
     text = tmp_path / "notes.npz"
     text.write_text("hello")
-    with pytest.raises(ValueError, match="not a readable .npz"):
+    with pytest.raises(ValueError, match=r"not a readable \.npz"):
         scratch.load(text)
     npy = tmp_path / "array.npy"
     np.save(npy, np.zeros(3))
@@ -140,7 +140,69 @@ def test_other_files_raise_value_error(tmp_path):
         scratch.load(npy)
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, __rnnlab__=np.array([{"class": "LSTM"}], dtype=object))
-    with pytest.raises(ValueError, match="not a readable .npz"):
+    with pytest.raises(ValueError, match=r"not a readable \.npz"):
         scratch.load(pickled)  # object arrays need pickle, which load never allows
     with pytest.raises(FileNotFoundError):
         scratch.load(tmp_path / "absent.npz")
+
+
+# --------------------------------------------------------------------------- load(path, into=model)
+def test_load_into_copies_in_place_and_keeps_the_mode(tmp_path):
+    saved = scratch.SequenceClassifier(3, 4, 2, cell="gru", num_layers=2, dropout=0.5, seed=0)
+    path = tmp_path / "clf.npz"
+    scratch.save(saved, path)
+    target = scratch.SequenceClassifier(3, 4, 2, cell="gru", num_layers=2, dropout=0.5, seed=1)
+    target.eval()
+    arrays = target.params  # the very arrays: loading must write into them, not replace them
+    assert scratch.load(path, into=target) is target
+    assert not target.training
+    for name, value in saved.params.items():
+        assert target.params[name] is arrays[name]
+        assert target.params[name].tobytes() == value.tobytes(), name
+    x = np.random.default_rng(1).standard_normal((3, 5, 3))
+    saved.eval()
+    np.testing.assert_array_equal(target(x), saved(x))
+
+
+def test_load_into_ignores_arguments_that_hold_no_parameter(tmp_path):
+    path = tmp_path / "lstm.npz"
+    scratch.save(scratch.LSTM(2, 3, 2, dropout=0.3, seed=0), path)
+    target = scratch.LSTM(2, 3, 2, dropout=0.0, seed=5)  # another seed and dropout rate: same parameters
+    scratch.load(path, into=target)
+    assert target.params["W1"].tobytes() == scratch.load(path).params["W1"].tobytes()
+
+
+def test_load_into_a_model_of_another_shape_names_what_differs(tmp_path):
+    path = tmp_path / "clf.npz"
+    scratch.save(scratch.SequenceClassifier(3, 4, 2, cell="gru", seed=0), path)
+    wider = scratch.SequenceClassifier(3, 8, 2, cell="gru", seed=0)
+    before = {name: value.copy() for name, value in wider.params.items()}
+    with pytest.raises(ValueError, match=r"must be float32 of shape \(3, 24\), got float32 of shape \(3, 12\)"
+                                         r".*hidden_size=4 \(the model has 8\)"):
+        scratch.load(path, into=wider)
+    for name, value in wider.params.items():  # nothing was copied
+        assert value.tobytes() == before[name].tobytes(), name
+    deeper = scratch.SequenceClassifier(3, 4, 2, cell="gru", num_layers=2, seed=0)
+    with pytest.raises(ValueError, match=r"missing \['rnn\.U1'.*num_layers=1 \(the model has 2\)"):
+        scratch.load(path, into=deeper)
+    other_cell = scratch.SequenceClassifier(3, 4, 2, cell="lstm", seed=0)
+    with pytest.raises(ValueError, match=r"cell='gru' \(the model has 'lstm'\)"):
+        scratch.load(path, into=other_cell)
+    in_float64 = scratch.SequenceClassifier(3, 4, 2, cell="gru", seed=0, dtype=np.float64)
+    with pytest.raises(ValueError, match=r"must be float64 .* got float32.*dtype='float32' \(the model has 'float64'\)"):
+        scratch.load(path, into=in_float64)
+
+
+def test_load_into_refuses_another_class(tmp_path):
+    path = tmp_path / "gru.npz"
+    scratch.save(scratch.GRU(3, 4, seed=0), path)
+    with pytest.raises(ValueError, match="the file holds a GRU; cannot load it into a LSTM"):
+        scratch.load(path, into=scratch.LSTM(3, 4, seed=0))
+    with pytest.raises(ValueError, match=r"load\(into=\.\.\.\) expects one of .* got Adam"):
+        scratch.load(path, into=scratch.Adam({"w": np.zeros(2)}))
+
+
+def test_load_into_still_refuses_bad_files(tmp_path):
+    bad = rewrite(tmp_path, good_file(tmp_path), lambda arrays: arrays.pop("__rnnlab__"))
+    with pytest.raises(ValueError, match=r"not an rnnlab\.scratch model file"):
+        scratch.load(bad, into=scratch.LSTM(2, 3, 2, seed=0))

@@ -6,6 +6,10 @@ arguments. ``load`` reads it with ``allow_pickle=False``, rebuilds the model fro
 arguments, checks that the arrays are exactly the ones that model has (names, shapes, dtypes),
 and only then copies them in: a bad file raises ``ValueError`` and never yields a half-loaded
 model. The arrays are stored as they are, so a round trip is bit-identical.
+
+``load(path, into=model)`` copies a file's parameters into a model that already exists, as
+PyTorch's ``load_state_dict`` does; a file saved from a model of another class or shape is
+refused with a message naming the constructor arguments that differ.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -50,25 +55,32 @@ def save(model: Module, path: str | os.PathLike) -> None:
     if HEADER in params:  # pragma: no cover - no model has such a parameter
         raise ValueError(f"parameter name {HEADER!r} is reserved")
     header = json.dumps({"format": FORMAT, "version": VERSION, "class": name, "config": model.config()})
+    arrays: dict[str, Any] = {HEADER: np.array(header), **params}  # Any: savez's stub types **kwds loosely
     with open(path, "wb") as file:
-        np.savez(file, **{HEADER: np.array(header)}, **params)
+        np.savez(file, **arrays)
 
 
-def load(path: str | os.PathLike) -> Module:
+def load(path: str | os.PathLike, *, into: Module | None = None) -> Module:
     """Read a model written by :func:`save`: same class, constructor arguments and parameters.
 
     Args:
         path: a file written by ``save``.
+        into: an existing model to load the parameters into, in place (its mode, training or
+            evaluation, is kept); ``None`` builds a new model from the arguments in the file.
 
     Returns:
-        A new model whose parameters are bit-identical to the saved ones; it starts in training
-        mode, like every new model.
+        The model whose parameters are now bit-identical to the saved ones: a new one, which
+        starts in training mode like every new model, or ``into`` itself.
 
     Raises:
         ValueError: if the file is missing its header (another ``.npz``), is not a readable
             ``.npz`` (truncated, or not a zip archive), names an unknown class or arguments the
-            class refuses, or has a missing, extra or mis-shaped (or mis-typed) array.
+            class refuses, or has a missing, extra or mis-shaped (or mis-typed) array; with
+            ``into``, also if ``into`` is of another class than the saved model, or its
+            parameters differ from the file's in names, shapes or dtypes (nothing is copied then).
     """
+    if into is not None and MODEL_CLASSES.get(type(into).__name__) is not type(into):
+        raise ValueError(f"load(into=...) expects one of {sorted(MODEL_CLASSES)}, got {type(into).__name__}")
     arrays = _read_arrays(path)
     if HEADER not in arrays:
         raise ValueError(f"{path}: not an rnnlab.scratch model file: it has no {HEADER!r} entry")
@@ -76,22 +88,36 @@ def load(path: str | os.PathLike) -> Module:
     cls = MODEL_CLASSES.get(header["class"])
     if cls is None:
         raise ValueError(f"{path}: unknown model class {header['class']!r}; expected one of {sorted(MODEL_CLASSES)}")
-    try:
-        model = cls(**header["config"])
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: the saved arguments do not build a {header['class']}: {error}") from error
+    if into is None:
+        try:
+            model = cls(**header["config"])
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: the saved arguments do not build a {header['class']}: {error}") from error
+        what, hint = f"a {header['class']} with these arguments", ""
+    elif cls is not type(into):
+        raise ValueError(f"{path}: the file holds a {header['class']}; cannot load it into a {type(into).__name__}")
+    else:
+        model, what, hint = into, f"the {header['class']} given", _config_differences(header["config"], into.config())
     params = model.params
     missing, extra = sorted(set(params) - set(arrays)), sorted(set(arrays) - set(params))
     if missing or extra:
-        raise ValueError(f"{path}: a {header['class']} with these arguments has parameters {sorted(params)}; "
-                         f"the file is missing {missing} and has unexpected {extra}")
+        raise ValueError(f"{path}: {what} has parameters {sorted(params)}; "
+                         f"the file is missing {missing} and has unexpected {extra}{hint}")
     for name, value in arrays.items():
         if value.shape != params[name].shape or value.dtype != params[name].dtype:
             raise ValueError(f"{path}: parameter {name!r} must be {params[name].dtype} of shape "
-                             f"{params[name].shape}, got {value.dtype} of shape {value.shape}")
+                             f"{params[name].shape}, got {value.dtype} of shape {value.shape}{hint}")
     for name, value in arrays.items():
         np.copyto(params[name], value)
     return model
+
+
+def _config_differences(saved: dict, current: dict) -> str:
+    """A note for error messages: the constructor arguments (seed aside) where file and model differ."""
+    keys = sorted((set(saved) | set(current)) - {"seed"})
+    pairs = [f"{key}={saved.get(key)!r} (the model has {current.get(key)!r})"
+             for key in keys if saved.get(key) != current.get(key)]
+    return f"; the file was saved with {', '.join(pairs)}" if pairs else ""
 
 
 def _read_arrays(path) -> dict[str, np.ndarray]:

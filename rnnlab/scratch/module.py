@@ -32,6 +32,10 @@ class Module:
         """The named sub-modules (none for a leaf module)."""
         return {}
 
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this module (what ``scratch.save`` stores)."""
+        raise NotImplementedError(f"{type(self).__name__} does not describe its constructor arguments")
+
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
