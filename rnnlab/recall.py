@@ -10,22 +10,29 @@ once, as in the Zoology generator; here the query positions are uniform over the
 (Zoology draws them from a power law that favours short gaps).
 
 The copy task follows Jelassi et al. 2024, "Repeat After Me" (arXiv:2402.01032): a random string,
-a separator, then the same string again; the model is scored on the repeated part.
+a separator, then the same string again; the model is scored on the repeated part. With
+``distinct=True`` no symbol repeats within a string, so each symbol has one successor and a model
+can copy by looking up "what followed this symbol" (what one attention layer does).
 
-Both generators are seeded and pure NumPy. Token arrays are ``(B, T)`` integers in
-``[0, vocab_size)``; targets are ``(B, T)`` with ``-100`` wherever ``mask`` is False (the value
-``torch.nn.functional.cross_entropy`` ignores by default), so they can be used as they are.
+Both generators are seeded and pure NumPy; so is ``alternate``, which interleaves several of them
+into one training stream. ``recall_grid`` trains and scores small models of
+:mod:`rnnlab.modern_torch` on such streams; it imports torch only when it is called. Token
+arrays are ``(B, T)`` integers in ``[0, vocab_size)``; targets are ``(B, T)`` with ``-100``
+wherever ``mask`` is False (the value ``torch.nn.functional.cross_entropy`` ignores by default),
+so they can be used as they are.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from rnnlab._checks import check_int, make_rng
 
-__all__ = ["IGNORE_INDEX", "FILLER", "RecallBatch", "copy_task", "mqar"]
+__all__ = ["FILLER", "IGNORE_INDEX", "RecallBatch", "alternate", "copy_task", "mqar", "recall_grid"]
 
 IGNORE_INDEX = -100  #: target value at unscored positions
 FILLER = 0           #: the token between queries (MQAR) and the separator (copy task)
@@ -116,7 +123,9 @@ def mqar(
     return RecallBatch(tokens, targets, targets != IGNORE_INDEX)
 
 
-def copy_task(batch_size: int, length: int, vocab_size: int, *, seed: int) -> RecallBatch:
+def copy_task(
+    batch_size: int, length: int, vocab_size: int, *, distinct: bool = False, seed: int
+) -> RecallBatch:
     """Copy a random string: ``s_1 .. s_L FILLER s_1 .. s_L``, scored on the second copy.
 
     The model reads the string and the separator and must then reproduce the string; the target
@@ -127,6 +136,8 @@ def copy_task(batch_size: int, length: int, vocab_size: int, *, seed: int) -> Re
         batch_size: B.
         length: L, symbols to copy (>= 1).
         vocab_size: V >= 2; symbols are drawn uniformly from ``1 .. V - 1`` (0 is the separator).
+        distinct: if True, the L symbols of a string are distinct (drawn without replacement),
+            which needs ``V - 1 >= L``.
         seed: seed of the NumPy generator.
 
     Returns:
@@ -136,9 +147,82 @@ def copy_task(batch_size: int, length: int, vocab_size: int, *, seed: int) -> Re
     length = check_int("length", length)
     vocab_size = check_int("vocab_size", vocab_size)
     _check_vocab(vocab_size, 2, "one symbol and the separator")
+    if distinct:
+        _check_vocab(vocab_size, length + 1, f"{length} distinct symbols and the separator")
     rng = make_rng(seed)
-    string = rng.integers(1, vocab_size, size=(batch_size, length))
+    if distinct:   # the first L entries of a random permutation of 1 .. V-1, per row
+        string = np.argsort(rng.random((batch_size, vocab_size - 1)), axis=1)[:, :length] + 1
+    else:
+        string = rng.integers(1, vocab_size, size=(batch_size, length))
     tokens = np.concatenate([string, np.full((batch_size, 1), FILLER), string], axis=1).astype(np.int64)
     targets = np.full_like(tokens, IGNORE_INDEX)
     targets[:, length:2 * length] = string
     return RecallBatch(tokens, targets, targets != IGNORE_INDEX)
+
+
+def alternate(*makers: Callable[[int], RecallBatch]) -> Callable[[int], RecallBatch]:
+    """One training stream from several: step ``s`` returns ``makers[s % len(makers)](s)``.
+
+    Each maker maps a step number to a ``RecallBatch`` (for example
+    ``lambda step: mqar(32, 24, 6, 64, seed=step)``); interleaving makers of different lengths
+    trains one model on all of them, with the same number of steps for each.
+    """
+    if not makers or not all(callable(m) for m in makers):
+        raise TypeError(f"alternate expects one or more callables step -> RecallBatch, received {makers!r}")
+    return lambda step: makers[step % len(makers)](step)
+
+
+def recall_grid(
+    models: Sequence[tuple[str, int]],
+    train: Callable[[int], Callable[[int], RecallBatch]],
+    tests: Mapping[str, RecallBatch],
+    *,
+    seeds: Sequence[int],
+    steps: int,
+    vocab_size: int,
+    d: int = 32,
+    lr: float = 1e-2,
+) -> list[dict]:
+    """Train every (model, seed) on the same budget and score it on every test batch.
+
+    For each ``(mixer, size)`` in ``models`` and each ``seed``: ``torch.manual_seed(seed)``,
+    build ``rnnlab.modern_torch.RecallModel(mixer, vocab_size, d, size)``, train it for ``steps``
+    Adam steps on the stream ``train(seed)`` (a function ``step -> RecallBatch``),
+    then measure its accuracy on each batch in ``tests``.
+
+    Args:
+        models: ``(mixer name, size argument)`` pairs, as ``RecallModel`` takes them.
+        train: ``seed -> (step -> RecallBatch)``, the training stream of one seed.
+        tests: name -> held-out ``RecallBatch``; every model is scored on every one.
+        seeds: seeds of the model initialisation (and, through ``train``, of the data).
+        steps, lr: the training budget, the same for every model (see ``train_recall``).
+        vocab_size, d: the model's vocabulary and width.
+
+    Returns:
+        One dict per (model, seed, test): ``model``, ``size``, ``seed``, ``test``,
+        ``state floats`` (the mixer's state at that test's length: the KV cache for attention),
+        ``accuracy`` and ``CPU s`` (the process CPU time of training that model).
+    """
+    import torch  # imported here, so that importing rnnlab.recall needs no framework
+
+    from rnnlab.modern_torch import RecallModel, recall_accuracy, train_recall
+
+    if not models or not seeds or not tests:
+        raise ValueError(
+            f"recall_grid needs at least one model, seed and test; received {len(models)} models, "
+            f"{len(seeds)} seeds, {len(tests)} tests"
+        )
+    steps = check_int("steps", steps)
+    rows = []
+    for mixer, size in models:
+        for seed in seeds:
+            torch.manual_seed(seed)
+            model = RecallModel(mixer, vocab_size, d, size)
+            start = time.process_time()
+            train_recall(model, train(seed), steps=steps, lr=lr)
+            seconds = time.process_time() - start
+            for name, batch in tests.items():
+                rows.append({"model": mixer, "size": size, "seed": seed, "test": name,
+                             "state floats": model.state_floats(batch.tokens.shape[1]),
+                             "accuracy": recall_accuracy(model, batch), "CPU s": seconds})
+    return rows

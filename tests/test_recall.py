@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlab.recall import FILLER, IGNORE_INDEX, copy_task, mqar
+from rnnlab.recall import FILLER, IGNORE_INDEX, alternate, copy_task, mqar
 
 
 @pytest.mark.parametrize("seq_len,num_pairs,num_queries", [(24, 8, None), (64, 12, 5), (3, 1, 1)])
@@ -58,5 +58,50 @@ def test_copy_task():
     assert (batch.mask.sum(1) == 7).all() and batch.mask[:, 7:14].all()
     assert (batch.targets[:, 7:14] == batch.tokens[:, :7]).all()          # next token = the copy
     assert all(np.array_equal(x, y) for x, y in zip(batch, copy_task(5, 7, 10, seed=0)))
-    with pytest.raises(ValueError, match="vocab_size must be >= 2 .* received 1"):
+    with pytest.raises(ValueError, match=r"vocab_size must be >= 2 .* received 1"):
         copy_task(5, 7, 1, seed=0)
+
+
+def test_copy_task_distinct():
+    batch = copy_task(64, 12, 16, distinct=True, seed=4)
+    strings = batch.tokens[:, :12]
+    assert all(len(set(row.tolist())) == 12 for row in strings)             # no symbol repeats
+    assert ((strings >= 1) & (strings < 16)).all()
+    assert (batch.tokens[:, 13:] == strings).all() and (batch.targets[:, 12:24] == strings).all()
+    assert all(np.array_equal(x, y) for x, y in zip(batch, copy_task(64, 12, 16, distinct=True, seed=4)))
+    assert copy_task(1, 15, 16, distinct=True, seed=0).tokens.shape == (1, 31)  # uses all 15 symbols
+    with pytest.raises(ValueError, match=r"vocab_size must be >= 17 for 16 distinct symbols .* received 16"):
+        copy_task(2, 16, 16, distinct=True, seed=0)
+
+
+def test_alternate():
+    short = lambda step: mqar(2, 8, 2, 16, seed=step)
+    long = lambda step: mqar(2, 16, 4, 16, seed=step)
+    stream = alternate(short, long)
+    assert [stream(s).tokens.shape[1] for s in range(4)] == [8, 16, 8, 16]
+    assert np.array_equal(stream(3).tokens, long(3).tokens)                  # step s passed through
+    with pytest.raises(TypeError, match="one or more callables"):
+        alternate()
+    with pytest.raises(TypeError, match="one or more callables"):
+        alternate(short, 3)
+
+
+def test_recall_grid():
+    pytest.importorskip("torch")
+    from rnnlab.recall import recall_grid
+
+    tests = {"short": mqar(8, 10, 3, 16, seed=100), "long": mqar(8, 20, 6, 16, seed=101)}
+    train = lambda seed: alternate(lambda s: mqar(4, 10, 3, 16, seed=seed * 1000 + s))
+    options = dict(seeds=[0, 1], steps=3, vocab_size=16, d=8)
+    rows = recall_grid([("attention", 0), ("linear attention", 4)], train, tests, **options)
+    assert len(rows) == 2 * 2 * 2
+    assert {r["test"] for r in rows} == {"short", "long"} and {r["seed"] for r in rows} == {0, 1}
+    for r in rows:
+        assert 0.0 <= r["accuracy"] <= 1.0 and r["CPU s"] >= 0.0
+        T = tests[r["test"]].tokens.shape[1]
+        expected = 2 * T * 8 if r["model"] == "attention" else 4 * 8           # KV cache grows, state does not
+        assert r["state floats"] == expected
+    again = recall_grid([("attention", 0), ("linear attention", 4)], train, tests, **options)
+    assert [r["accuracy"] for r in rows] == [r["accuracy"] for r in again]   # seeded: deterministic
+    with pytest.raises(ValueError, match="at least one model, seed and test; received 0 models"):
+        recall_grid([], train, tests, **options)
