@@ -175,6 +175,8 @@ def test_exact_match():
         ({"pad_id": -1}, ValueError, "pad_id must be an int >= 0"),
         ({"feed_context": True}, ValueError, "True only with attention=None"),
         ({"feed_context": 1, "attention": None}, ValueError, "feed_context must be a bool"),
+        ({"bidirectional": 1}, ValueError, "bidirectional must be a bool"),
+        ({"bidirectional": True, "hidden_size": 7}, ValueError, "even hidden_size .* received .* hidden_size=7"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, error, message):
@@ -565,5 +567,49 @@ def test_bad_score_sequences_arguments():
         model.score_sequences(source, bad)
     bad[0, 0] = END  # out-of-range ids after the end token are ignored
     model.score_sequences(source, bad)
-    with pytest.raises(ValueError, match="length_penalty must be a finite number >= 0.0"):
+    with pytest.raises(ValueError, match=r"length_penalty must be a finite number >= 0\.0"):
         model.score_sequences(source, decoder_inputs, length_penalty=-1.0)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("attention, feed_context", VARIANTS)
+def test_bidirectional_encoder_reads_each_row_both_ways_and_skips_padding(attention, feed_context, cell):
+    """H/2 units each way; the state is [forward at the last real token; backward at the first]."""
+    model = make_model(attention, cell, feed_context=feed_context, bidirectional=True)
+    assert model.encoder.bidirectional and model.encoder.hidden_size == 3
+    source, decoder_inputs = toy_batch()
+    outputs, state, mask = model.encode(source)
+    h = state[0] if cell == "lstm" else state
+    assert outputs.shape == (3, 5, 6) and h.shape == (1, 3, 6)
+    last = mask.sum(1) - 1
+    torch.testing.assert_close(h[0, :, :3], outputs[torch.arange(3), last, :3])  # forward, after the end
+    torch.testing.assert_close(h[0, :, 3:], outputs[:, 0, 3:])                   # backward, after x_1
+    assert (outputs[~mask] == 0).all()
+    # the backward half at position 0 of row 2 (3 real tokens) is a GRU run over them reversed
+    if cell == "gru":
+        reverse = torch.nn.GRU(4, 3, batch_first=True)
+        reverse.load_state_dict({name.replace("_reverse", ""): value for name, value in
+                                 model.encoder.state_dict().items() if name.endswith("_reverse")})
+        with torch.no_grad():
+            _, h_back = reverse(model.source_embedding(source[2:, :3].flip(1)))
+        torch.testing.assert_close(h_back[0, 0], outputs[2, 0, 3:])
+    with torch.no_grad():
+        logits = model(source, decoder_inputs)
+        wider = model(torch.nn.functional.pad(source, (0, 4), value=PAD), decoder_inputs)
+        alone = model(trim_padding(source[2:]), decoder_inputs[2:])
+    torch.testing.assert_close(wider, logits, rtol=0, atol=1e-6)
+    torch.testing.assert_close(alone, logits[2:], rtol=0, atol=1e-6)
+
+
+def test_bidirectional_model_trains_decodes_and_beam_searches():
+    data = date_dataset(300, seed=1)
+    source_vocab, target_vocab = date_vocabs()
+    torch.manual_seed(0)
+    model = Seq2Seq(len(source_vocab), len(target_vocab), embed_size=8, hidden_size=16, bidirectional=True)
+    history = fit_seq2seq(model, data.train, data.val, epochs=2, seed=0, lr=0.02)
+    assert history.train_loss[1] < history.train_loss[0]
+    source = trim_padding(torch.as_tensor(data.val[0][:8]))
+    greedy = model.greedy_decode(source, max_len=11)
+    assert model.beam_search(source, beam_width=1, max_len=11).ids.tolist() == greedy.ids.tolist()
+    beam, scores = model.beam_search(source, beam_width=3, max_len=11, return_scores=True)
+    torch.testing.assert_close(scores, model.score_sequences(source, beam.ids), rtol=1e-5, atol=1e-5)
