@@ -90,7 +90,7 @@ def test_synthetic_bad_arguments_raise_value_error(call, message):
 
 
 def test_lengths_must_be_ints():
-    with pytest.raises(TypeError, match="n_samples must be an int, received float 10.0"):
+    with pytest.raises(TypeError, match=r"n_samples must be an int, received float 10\.0"):
         data.copy_task(10.0, 5, seed=0)
 
 
@@ -202,7 +202,7 @@ def test_random_split_is_disjoint_covering_and_stratified():
     )
     assert sorted(np.concatenate([train_i, val_i, test_i]).tolist()) == list(range(100))
     assert (len(train_i), len(val_i), len(test_i)) == (60, 20, 20)
-    assert val_y.mean() == test_y.mean() == 0.2
+    assert train_y.mean() == val_y.mean() == test_y.mean() == 0.2
 
 
 @pytest.mark.parametrize("fractions", [(0.5, 0.5), (0.8, 0.1, 0.2), (1.0, 0.0, 0.0), (0.9, -0.1, 0.2)])
@@ -271,6 +271,7 @@ def test_negation_flips_the_label():
     assert data.rule_label("the film was good , not bad") == 1
     assert data.rule_label("the film was bad , not good") == 0
     assert data.rule_label("the film was not bad but really dull") == 0
+    assert data.rule_label("the film was not bad although really dull") == 1
     with pytest.raises(ValueError, match="sentiment grammar"):
         data.rule_label("the film was")
 
@@ -407,7 +408,7 @@ def test_load_stock_and_weather():
     assert temp.shape == (1461,) and weather_dates[0] == np.datetime64("2012-01-01")
     _, both = data.load_weather(["temp_max", "wind"])
     assert both.shape == (1461, 2) and both.dtype == np.float32
-    with pytest.raises(ValueError, match="unknown symbol: expected one of \\['AAPL'.*received 'TSLA'"):
+    with pytest.raises(ValueError, match=r"unknown symbol: expected one of \['AAPL'.*received 'TSLA'"):
         data.load_stock("TSLA")
     with pytest.raises(ValueError, match="unknown weather variable"):
         data.load_weather("humidity")
@@ -506,13 +507,13 @@ def test_seasonal_harmonics_are_the_day_of_year_circle_and_climatology_is_least_
 def test_swap_phrases_gives_the_contrast_partner_and_is_its_own_inverse():
     from rnnlab.data.sentiment import swap_phrases
 
-    sentences, labels = data.sentiment_sentences(300, seed=5, kinds=("but", "correction"))
+    sentences, labels = data.sentiment_sentences(300, seed=5, kinds=("but", "although", "correction"))
     for sentence, label in zip(sentences, labels):
         partner = swap_phrases(sentence)
         assert sorted(partner.split()) == sorted(sentence.split())  # the same words ...
         assert data.rule_label(partner) == 1 - label  # ... the opposite label
         assert swap_phrases(partner) == sentence
-    with pytest.raises(ValueError, match="'but' or 'correction' sentence"):
+    with pytest.raises(ValueError, match="'but', 'although' or 'correction' sentence"):
         swap_phrases("the film was not good")
 
 
