@@ -154,6 +154,26 @@ class SeriesData:
     target_columns: tuple[int, ...]
 
 
+def scale_by_training_period(
+    values: np.ndarray, fractions: tuple[float, float, float], target_columns: Sequence[int] | None
+) -> tuple[np.ndarray, tuple[int, int], tuple[int, ...], Scaler]:
+    """The series scaled with statistics of its training period only, ready to be windowed.
+
+    Args:
+        values: (n_steps,) or (n_steps, D), oldest first.
+        fractions: (train, val, test) fractions of the steps; the first ``n_train`` steps train.
+        target_columns: the K features to predict; None means all D.
+
+    Returns:
+        ``(scaled (n_steps, D) float32, (n_train, n_val), columns, scaler)``.
+    """
+    values = _as_2d(values)
+    n_train, n_val, _ = split_counts(len(values), fractions)
+    columns = tuple(range(values.shape[1])) if target_columns is None else tuple(target_columns)
+    scaler = Scaler().fit(values[:n_train])  # training period only: no statistics from the future
+    return scaler.transform(values), (n_train, n_val), columns, scaler
+
+
 def series_dataset(
     values: np.ndarray,
     window: int,
@@ -178,18 +198,16 @@ def series_dataset(
     Returns:
         ``SeriesData``.
     """
-    values = _as_2d(values)
-    n_train, n_val, _ = split_counts(len(values), fractions)
-    columns = tuple(range(values.shape[1])) if target_columns is None else tuple(target_columns)
-    scaler = Scaler().fit(values[:n_train])  # training period only: no statistics from the future
-    x, y = make_windows(scaler.transform(values), window, horizon=horizon, target_columns=columns)
+    scaled, (n_train, n_val), columns, scaler = scale_by_training_period(values, fractions, target_columns)
+    x, y = make_windows(scaled, window, horizon=horizon, target_columns=columns)
     target_index = np.arange(len(x)) + window + horizon - 1
     parts = [target_index < n_train, (target_index >= n_train) & (target_index < n_train + n_val),
              target_index >= n_train + n_val]
     if not parts[0].any():
         raise ValueError(f"window + horizon = {window + horizon} leaves no training window in {n_train} steps")
+    train, val, test = ((x[mask], y[mask]) for mask in parts)
     return SeriesData(
-        *((x[mask], y[mask]) for mask in parts),
+        train, val, test,
         target_index=Splits(*(target_index[mask] for mask in parts)),
         scaler=scaler,
         target_columns=columns,
