@@ -36,7 +36,7 @@ JUPYTER_CACHE := _build/.jupyter_cache
 # JupyterLab refuses to start as root unless told; CI containers and some laptops run as root.
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv test lint lab book book-fast _cache_config _book strip bench clean glossary
+.PHONY: help venv test lint lab book book-fast pdf _cache_config _book strip bench clean glossary
 
 help:
 	@echo "make venv       create .venv and install rnnlab with pinned dependencies"
@@ -45,6 +45,7 @@ help:
 	@echo "make lab        JupyterLab on book/, with the kernel and environment the build uses"
 	@echo "make book       build the book into _build/html (every notebook re-run, warnings fail)"
 	@echo "make book-fast  the same, re-running only notebooks whose code changed (jupyter-cache)"
+	@echo "make pdf        the whole book as one PDF, _build/rnn-lab.pdf (after book-fast)"
 	@echo "make glossary   write book/glossary.md from book/glossary.yml"
 	@echo "make strip      remove outputs from every notebook under book/ (what git should hold)"
 	@echo "make bench      run every benchmark in benchmarks/ (ratios within one run)"
@@ -83,6 +84,10 @@ test: venv
 	@echo "== the book (every page re-read, warnings fail; outputs from the nbval run above)"
 	@$(MAKE) --no-print-directory _cache_config
 	@$(MAKE) --no-print-directory _book JB_FRESH=--all JB_CONFIG="--config _build/_config.cache.yml"
+	@echo "== the PDF edition (the same Sphinx environment and cache: no notebook runs again)"
+	$(BIN)/python scripts/make_pdf.py --config _build/_config.cache.yml --no-check
+	@echo "== the built book and the PDF in headless Chromium"
+	$(BIN)/python scripts/check_in_browser.py _build/html --screenshots _build/screenshots --pdf _build/rnn-lab.pdf
 
 lint: venv
 	@echo "== lint (ruff check, mypy)"
@@ -98,6 +103,11 @@ lab: venv
 # warning reported again (an incremental build stays silent about pages it does not re-read).
 book: venv
 	@$(MAKE) --no-print-directory _book JB_FRESH=--all
+
+# The singlehtml build shares _build/.doctrees and the jupyter-cache with the html build of
+# `book-fast`, so only notebooks whose code changed since are executed.
+pdf: book-fast
+	$(BIN)/python scripts/make_pdf.py --config _build/_config.cache.yml
 
 # jupyter-book 1.x has no command-line switch or variable for the execution mode, so build
 # from a copy of _config.yml with `execute_notebooks: cache` (kept in _build/.jupyter_cache).
