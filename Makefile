@@ -117,8 +117,11 @@ book-fast: venv
 
 _cache_config:
 	@mkdir -p _build
-	@$(BIN)/python -c 'import yaml; c = yaml.safe_load(open("_config.yml")); \
+	@# Paths in local_extensions are relative to the config file: the copy gets them absolute.
+	@$(BIN)/python -c 'import os, yaml; c = yaml.safe_load(open("_config.yml")); \
 	    c["execute"]["execute_notebooks"] = "cache"; c["execute"]["cache"] = "$(CURDIR)/$(JUPYTER_CACHE)"; \
+	    ext = c["sphinx"].get("local_extensions") or {}; \
+	    c["sphinx"]["local_extensions"] = {k: os.path.abspath(v) for k, v in ext.items()}; \
 	    yaml.safe_dump(c, open("_build/_config.cache.yml", "w"), sort_keys=False, allow_unicode=True)'
 
 # myst-nb logs "<path>: Executed notebook in <s> seconds" for each notebook it runs.
