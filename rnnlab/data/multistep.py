@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnlab._checks import check_int
-from rnnlab.data.series import Scaler, _as_2d, persistence_forecast, scale_by_training_period
+from rnnlab.data.series import Scaler, persistence_forecast, scale_by_training_period, window_steps
 from rnnlab.data.splits import Splits
 
 
@@ -36,16 +36,8 @@ def make_multistep_windows(
     Returns:
         x: (N, T, D) float32 and y: (N, H, K) float32, N = n_steps - T - H + 1.
     """
-    values = _as_2d(values)
-    window = check_int("window", window)
-    horizon = check_int("horizon", horizon)
-    n_windows = len(values) - window - horizon + 1
-    if n_windows < 1:
-        raise ValueError(f"series of length {len(values)} is too short for window={window}, horizon={horizon}")
-    columns = list(range(values.shape[1])) if target_columns is None else list(target_columns)
-    starts = np.arange(n_windows)[:, None]
-    inputs = starts + np.arange(window)  # (N, T)
-    targets = starts + window + np.arange(horizon)  # (N, H), all after the last input
+    values, inputs, columns = window_steps(values, window, horizon, target_columns)  # inputs (N, T)
+    targets = inputs[:, -1:] + 1 + np.arange(check_int("horizon", horizon))  # (N, H), all after the last input
     return values[inputs], values[targets][:, :, columns]
 
 

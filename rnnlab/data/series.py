@@ -85,6 +85,19 @@ def make_windows(
         x: (N, T, D) float32 with N = n_steps - T - horizon + 1.
         y: (N, K) float32.
     """
+    values, steps, columns = window_steps(values, window, horizon, target_columns)
+    return values[steps], values[steps[:, -1] + horizon][:, columns]
+
+
+def window_steps(
+    values: np.ndarray, window: int, horizon: int, target_columns: Sequence[int] | None
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The checks and indices shared by the windowing functions.
+
+    Returns:
+        ``(values (n_steps, D), steps (N, T) int, columns)``: row i of ``steps`` is window i's
+        input steps; N leaves room for ``horizon`` steps after each window.
+    """
     values = _as_2d(values)
     window = check_int("window", window)
     horizon = check_int("horizon", horizon)
@@ -92,8 +105,7 @@ def make_windows(
     if n_windows < 1:
         raise ValueError(f"series of length {len(values)} is too short for window={window}, horizon={horizon}")
     columns = list(range(values.shape[1])) if target_columns is None else list(target_columns)
-    steps = np.arange(n_windows)[:, None] + np.arange(window)  # (N, W)
-    return values[steps], values[steps[:, -1] + horizon][:, columns]
+    return values, np.arange(n_windows)[:, None] + np.arange(window), columns
 
 
 class Scaler:
